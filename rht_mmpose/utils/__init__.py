@@ -1,1 +1,3 @@
-__all__ = []
+from .config_checks import DATA_ROOT_ENV, check_config_paths
+
+__all__ = ['DATA_ROOT_ENV', 'check_config_paths']
