@@ -1,1 +1,3 @@
-from .metrics import *  # noqa: F401,F403
+from .metrics import FaceNMEMetric, auc_fr, resolve_keypoint_scheme
+
+__all__ = ['FaceNMEMetric', 'auc_fr', 'resolve_keypoint_scheme']

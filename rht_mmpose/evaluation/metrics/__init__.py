@@ -1,1 +1,3 @@
-__all__ = []
+from .face_nme_metric import FaceNMEMetric, auc_fr, resolve_keypoint_scheme
+
+__all__ = ['FaceNMEMetric', 'auc_fr', 'resolve_keypoint_scheme']

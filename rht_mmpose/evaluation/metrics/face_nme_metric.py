@@ -1,0 +1,671 @@
+# Copyright (c) rht_mmpose contributors. All rights reserved.
+"""Face-alignment metrics: NME under several normalisers, FR, AUC, subsets.
+
+Every formula is written out in ``docs/metrics.md``.
+"""
+import csv
+import io
+import json
+import os
+import os.path as osp
+import tempfile
+from collections import OrderedDict
+from typing import Dict, List, Optional, Sequence, Union
+
+import numpy as np
+from mmengine.dist import is_main_process
+from mmengine.logging import MMLogger
+
+from mmpose.evaluation.metrics import NME
+from mmpose.registry import METRICS
+
+NORM_MODES = ('inter_ocular', 'inter_pupil', 'box', 'diagonal')
+NORM_ABBR = {
+    'inter_ocular': 'io',
+    'inter_pupil': 'ip',
+    'box': 'box',
+    'diagonal': 'diag',
+}
+
+# Keypoint schemes, keyed by scheme name. Each normaliser is a pair of
+# "eye points"; an eye point is a list of 0-based keypoint indices whose mean
+# is used (one index = the point itself).
+#   - '68pt'  iBUG 68 (300W, 300W-LP, COCO-WholeBody face): outer corners
+#     36/45; pupils = centres of the eye contours 36-41 and 42-47.
+#   - 'wflw'  WFLW 98: outer corners 60/72; pupils = annotated pupil points
+#     96/97.
+#   - 'cofw'  COFW 29: outer corners 8/9; pupils = annotated 16/17.
+#   - 'aflw'  AFLW 19 (mmpose's layout, ear points removed): outer corners
+#     6/11, eye centres 7/10. AFLW papers report box/diagonal instead.
+#   - 'lapa'  LaPa 106: outer corners 66/79 (as mmpose's NME); no pupil
+#     definition, so inter_pupil raises.
+KEYPOINT_SCHEMES = {
+    '68pt': dict(
+        num_keypoints=68,
+        inter_ocular=[[36], [45]],
+        inter_pupil=[list(range(36, 42)), list(range(42, 48))]),
+    'wflw': dict(
+        num_keypoints=98,
+        inter_ocular=[[60], [72]],
+        inter_pupil=[[96], [97]]),
+    'cofw': dict(
+        num_keypoints=29, inter_ocular=[[8], [9]], inter_pupil=[[16], [17]]),
+    'aflw': dict(
+        num_keypoints=19, inter_ocular=[[6], [11]], inter_pupil=[[7], [10]]),
+    'lapa': dict(num_keypoints=106, inter_ocular=[[66], [79]]),
+}
+
+# mmpose ``dataset_name`` -> scheme. The keypoint count must agree.
+DATASET_SCHEMES = {
+    '300w': '68pt',
+    '300wlp': '68pt',
+    '300w_lp': '68pt',
+    'coco_wholebody_face': '68pt',
+    'wflw': 'wflw',
+    'cofw': 'cofw',
+    'aflw': 'aflw',
+    'lapa': 'lapa',
+}
+
+_NEEDS = ('inter_ocular needs the two outer eye corners, inter_pupil the two '
+          'eye centres (pupils or eye contours); box and diagonal work for '
+          'any scheme')
+
+
+def _fmt_thr(thr: float) -> str:
+    return f'{thr:g}'
+
+
+def resolve_keypoint_scheme(metainfo: Optional[dict],
+                            num_keypoints: Optional[int] = None) -> str:
+    """Name the keypoint scheme of a dataset from its metainfo.
+
+    Args:
+        metainfo (dict, optional): mmpose ``dataset_meta``
+            (``dataset_name``, ``num_keypoints``).
+        num_keypoints (int, optional): K seen in the data, used when the
+            metainfo has no ``num_keypoints``.
+
+    Returns:
+        str: a key of ``KEYPOINT_SCHEMES``.
+
+    Raises:
+        ValueError: naming the dataset and its keypoint count when the scheme
+            is unknown or the count disagrees with the named dataset.
+    """
+    metainfo = metainfo or {}
+    name = metainfo.get('dataset_name')
+    k = metainfo.get('num_keypoints', num_keypoints)
+    known = ', '.join(f'{s} ({v["num_keypoints"]} pts)'
+                      for s, v in KEYPOINT_SCHEMES.items())
+    if name is not None and str(name).lower() in DATASET_SCHEMES:
+        scheme = DATASET_SCHEMES[str(name).lower()]
+        expected = KEYPOINT_SCHEMES[scheme]['num_keypoints']
+        if k is not None and int(k) != expected:
+            raise ValueError(
+                f'dataset {name!r} has {k} keypoints, expected {expected} '
+                f'for its keypoint scheme {scheme!r}')
+        return scheme
+    for scheme, spec in KEYPOINT_SCHEMES.items():
+        if k is not None and int(k) == spec['num_keypoints']:
+            return scheme
+    raise ValueError(
+        f'unknown keypoint scheme: dataset {name!r} with {k} keypoints '
+        f'(known: {known}); {_NEEDS}. Set keypoint_indices=dict('
+        f'inter_ocular=[i, j], inter_pupil=[[...], [...]]) or use '
+        f"norm_mode='box' / 'diagonal'")
+
+
+def auc_fr(errors: np.ndarray, threshold: float) -> Dict[str, float]:
+    """Exact AUC of the cumulative error distribution and failure rate.
+
+    The CED is the step function ``CED(e) = #{i: e_i <= e} / N``. Its integral
+    over ``[0, t]`` is ``sum_i max(0, t - e_i) / N``, so
+
+    ``AUC@t = (1 / t) * int_0^t CED(e) de = mean_i max(0, 1 - e_i / t)``
+
+    (exact, no sampling) and ``FR@t = #{i: e_i > t} / N``.
+
+    Args:
+        errors (np.ndarray): (N,) per-image NME.
+        threshold (float): t > 0.
+
+    Returns:
+        dict: ``auc`` and ``fr`` in [0, 1].
+    """
+    if threshold <= 0:
+        raise ValueError(f'threshold must be > 0, got {threshold}')
+    errors = np.asarray(errors, dtype=np.float64).reshape(-1)
+    if errors.size == 0:
+        return dict(auc=float('nan'), fr=float('nan'))
+    auc = float(np.mean(np.clip(1.0 - errors / threshold, 0.0, 1.0)))
+    fr = float(np.mean(errors > threshold))
+    return dict(auc=auc, fr=fr)
+
+
+def _load_subset_file(subset_file: Union[str, Dict[str, str]]
+                      ) -> Dict[str, set]:
+    """Read subset membership entries (image ids or file names).
+
+    Accepted forms:
+        - a ``.json`` file: ``{"common": [id or file name, ...], ...}``;
+        - a ``.txt`` file: one ``<subset> <id or file name>`` per line;
+        - a dict ``{subset: path}``: each path a ``.json`` list or a ``.txt``
+          file whose lines end with the id or file name (the last
+          whitespace-separated token), e.g. WFLW's ``list_98pt_test_*.txt``.
+    """
+
+    def _entries_txt(path):
+        with open(path) as f:
+            return {ln.split()[-1] for ln in f if ln.strip()}
+
+    def _entries_json(path):
+        with open(path) as f:
+            data = json.load(f)
+        if not isinstance(data, list):
+            raise ValueError(f'subset file {path!r} should hold a list of '
+                             f'image ids or file names, got '
+                             f'{type(data).__name__}')
+        return {str(x) for x in data}
+
+    subsets: Dict[str, set] = OrderedDict()
+    if isinstance(subset_file, dict):
+        for name, path in subset_file.items():
+            subsets[name] = (_entries_json(path) if path.endswith('.json')
+                             else _entries_txt(path))
+        return subsets
+    if subset_file.endswith('.json'):
+        with open(subset_file) as f:
+            data = json.load(f)
+        if not isinstance(data, dict):
+            raise ValueError(f'subset file {subset_file!r} should map subset '
+                             f'names to lists, got {type(data).__name__}')
+        for name, entries in data.items():
+            subsets[name] = {str(x) for x in entries}
+        return subsets
+    with open(subset_file) as f:
+        for n, ln in enumerate(f, 1):
+            parts = ln.split()
+            if not parts:
+                continue
+            if len(parts) < 2:
+                raise ValueError(f'subset file {subset_file!r} line {n}: '
+                                 f'expected "<subset> <id or file name>", got '
+                                 f'{ln.strip()!r}')
+            subsets.setdefault(parts[0], set()).add(parts[-1])
+    return subsets
+
+
+def _sample_keys(img_id, img_path) -> set:
+    """Strings under which a subset file may name an image: its id, its path,
+    every path suffix on a '/' boundary (so the basename too)."""
+    keys = set()
+    if img_id is not None:
+        keys.add(str(img_id))
+    if img_path:
+        parts = str(img_path).replace('\\', '/').split('/')
+        for i in range(len(parts)):
+            keys.add('/'.join(parts[i:]))
+    return keys
+
+
+def _atomic_write(path: str, text: str) -> None:
+    """Write ``text`` to a temp file beside ``path`` and rename it over."""
+    d = osp.dirname(osp.abspath(path))
+    os.makedirs(d, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=d, prefix='.tmp_', suffix='.part')
+    try:
+        with os.fdopen(fd, 'w', newline='') as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if osp.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+@METRICS.register_module()
+class FaceNMEMetric(NME):
+    """Face-alignment NME with several normalisers, FR, AUC and subsets.
+
+    Differs from mmpose's :class:`NME`: NME is computed per image and then
+    averaged over images (as the face-alignment papers do; mmpose averages
+    over all visible points of all images), several normalisers can be
+    computed in one run, the eye indices come from the keypoint scheme
+    (``dataset_meta``: ``dataset_name`` / ``num_keypoints``), and it adds
+    FR, AUC, per-subset results and a per-image error file.
+
+    Per image ``n``: ``NME_n = mean_{k visible} ||p_nk - g_nk||_2 / d_n``.
+
+    Normalisers ``d_n`` (``norm_mode``):
+        - ``inter_ocular``: distance of the outer eye corners
+          (68 pt 36/45, WFLW 60/72, COFW 8/9, AFLW 6/11, LaPa 66/79);
+        - ``inter_pupil``: distance of the eye centres (68 pt: means of the
+          eye contours 36-41 and 42-47; WFLW pupils 96/97; COFW 16/17;
+          AFLW eye centres 7/10);
+        - ``box``: ``sqrt(w * h)`` of the box; ``diagonal``:
+          ``sqrt(w^2 + h^2)``. The box is the tight box of the visible
+          ground-truth keypoints (``box_source='keypoints'``, the papers'
+          choice) or the annotation box ``gt_instances.bboxes``
+          (``box_source='bbox'``; mmpose's face boxes are padded).
+
+    Output keys (values are fractions, not %):
+        - ``NME``: main (first) normaliser; ``NME_<abbr>`` for every one
+          (``io``, ``ip``, ``box``, ``diag``);
+        - ``FR@<t>`` share of images with main NME > ``fr_threshold``;
+        - ``AUC@<t>`` for every ``auc_thresholds`` entry (exact integral of
+          the CED step function, normalised to [0, 1]);
+        - per subset ``s``: ``NME/<s>``, ``NME_<abbr>/<s>``, ``FR@<t>/<s>``,
+          ``AUC@<t>/<s>``.
+
+    Note:
+        - number of images: N
+        - number of keypoints: K
+        - number of coordinates: D (= 2)
+
+    Args:
+        norm_mode (str | Sequence[str]): normaliser(s) out of
+            ``inter_ocular``, ``inter_pupil``, ``box``, ``diagonal``; the
+            first gives the main keys. Default: ``'inter_ocular'``.
+        keypoint_indices (Sequence | dict, optional): override of the scheme's
+            eye points. A pair ``[i, j]`` (as mmpose's NME) overrides
+            ``inter_ocular``; a dict ``{mode: [a, b]}`` overrides any mode,
+            where ``a`` and ``b`` are an index or a list of indices (mean).
+        box_source (str): ``'keypoints'`` or ``'bbox'``.
+            Default: ``'keypoints'``.
+        fr_threshold (float): failure threshold. Default: 0.1.
+        auc_thresholds (Sequence[float]): CED integration limits.
+            Default: ``(0.1, 0.07)``.
+        subset_tags (Sequence[str], optional): metainfo keys of a data sample
+            that flag a subset (truthy value), e.g. WFLW's ``pose``,
+            ``expression``...; a sample is also in subset ``s`` when its
+            ``subset`` / ``subsets`` metainfo is or contains ``s``.
+        subset_file (str | dict, optional): subset membership by image id or
+            file name, see ``docs/metrics.md``.
+        outfile_prefix (str, optional): write per-image errors to
+            ``<prefix>.per_image.json`` and ``.csv``. When None they go to the
+            run's log directory (inside the work dir) if there is one.
+        save_per_image (bool): write the per-image files. Default: True.
+        collect_device (str): ``'cpu'`` or ``'gpu'``. Default: ``'cpu'``.
+        prefix (str, optional): key prefix. Default: None.
+    """
+
+    default_prefix: Optional[str] = None
+
+    def __init__(self,
+                 norm_mode: Union[str, Sequence[str]] = 'inter_ocular',
+                 keypoint_indices: Optional[Union[Sequence, dict]] = None,
+                 box_source: str = 'keypoints',
+                 fr_threshold: float = 0.1,
+                 auc_thresholds: Sequence[float] = (0.1, 0.07),
+                 subset_tags: Optional[Sequence[str]] = None,
+                 subset_file: Optional[Union[str, Dict[str, str]]] = None,
+                 outfile_prefix: Optional[str] = None,
+                 save_per_image: bool = True,
+                 collect_device: str = 'cpu',
+                 prefix: Optional[str] = None) -> None:
+        super().__init__(
+            norm_mode='keypoint_distance',
+            collect_device=collect_device,
+            prefix=prefix)
+        modes = [norm_mode] if isinstance(norm_mode, str) else list(norm_mode)
+        if not modes:
+            raise ValueError('norm_mode is empty, expected one or more of '
+                             f'{NORM_MODES}')
+        for m in modes:
+            if m not in NORM_MODES:
+                raise ValueError(f'norm_mode {m!r} is not supported, '
+                                 f'expected one of {NORM_MODES}')
+        if len(set(modes)) != len(modes):
+            raise ValueError(f'norm_mode {modes} repeats a mode')
+        self.norm_modes: List[str] = modes
+        self.norm_mode = modes[0]
+
+        if keypoint_indices is None:
+            overrides = {}
+        elif isinstance(keypoint_indices, dict):
+            overrides = dict(keypoint_indices)
+        else:
+            overrides = dict(inter_ocular=list(keypoint_indices))
+        self.index_overrides = {}
+        for mode, pair in overrides.items():
+            if mode not in ('inter_ocular', 'inter_pupil'):
+                raise ValueError(
+                    f'keypoint_indices given for {mode!r}, expected '
+                    f"'inter_ocular' or 'inter_pupil'")
+            if len(pair) != 2:
+                raise ValueError(
+                    f'keypoint_indices for {mode} is {pair}, expected a pair '
+                    f'of indices (or of index lists)')
+            self.index_overrides[mode] = [
+                [int(a)] if np.isscalar(a) else [int(i) for i in a]
+                for a in pair
+            ]
+        # mmpose's NME attribute: the inter-ocular pair when it is a plain one
+        io_pair = self.index_overrides.get('inter_ocular')
+        self.keypoint_indices = ([p[0] for p in io_pair] if io_pair and all(
+            len(p) == 1 for p in io_pair) else None)
+
+        if box_source not in ('keypoints', 'bbox'):
+            raise ValueError(f"box_source {box_source!r}, expected "
+                             f"'keypoints' or 'bbox'")
+        self.box_source = box_source
+        if fr_threshold <= 0:
+            raise ValueError(f'fr_threshold must be > 0, got {fr_threshold}')
+        self.fr_threshold = float(fr_threshold)
+        self.auc_thresholds = [float(t) for t in auc_thresholds]
+        for t in self.auc_thresholds:
+            if t <= 0:
+                raise ValueError(f'auc_thresholds must be > 0, got {t}')
+        self.subset_tags = list(subset_tags or [])
+        self.subset_entries = (
+            _load_subset_file(subset_file) if subset_file else OrderedDict())
+        self.outfile_prefix = outfile_prefix
+        self.save_per_image = save_per_image
+        self.last_per_image: List[dict] = []
+        self.last_files: List[str] = []
+
+    # ------------------------------------------------------------------
+    # dataset_meta: check the scheme as soon as the evaluator gets it
+    @property
+    def dataset_meta(self) -> Optional[dict]:
+        return self._dataset_meta
+
+    @dataset_meta.setter
+    def dataset_meta(self, dataset_meta: dict) -> None:
+        self._dataset_meta = dataset_meta
+        if dataset_meta is not None and dataset_meta.get(
+                'num_keypoints') is not None:
+            self._eye_points(dataset_meta.get('num_keypoints'))
+
+    def _eye_points(self, num_keypoints: Optional[int]) -> Dict[str, list]:
+        """Return ``{mode: [eye_a, eye_b]}`` for the keypoint-based modes.
+
+        Raises:
+            ValueError: for an unknown scheme, naming it and what each
+                normaliser needs.
+        """
+        need = [
+            m for m in self.norm_modes
+            if m in ('inter_ocular', 'inter_pupil')
+            and m not in self.index_overrides
+        ]
+        points = {m: self.index_overrides[m] for m in self.index_overrides}
+        if need:
+            scheme = resolve_keypoint_scheme(self.dataset_meta, num_keypoints)
+            spec = KEYPOINT_SCHEMES[scheme]
+            for m in need:
+                if m not in spec:
+                    name = (self.dataset_meta or {}).get('dataset_name')
+                    raise ValueError(
+                        f'norm_mode {m!r} is not defined for keypoint scheme '
+                        f'{scheme!r} (dataset {name!r}); {_NEEDS}. Set '
+                        f'keypoint_indices=dict({m}=[...]) or use another '
+                        f'norm_mode')
+                points[m] = spec[m]
+        k = num_keypoints
+        if k is not None:
+            for m, pair in points.items():
+                for idx in sum(pair, []):
+                    if not 0 <= idx < int(k):
+                        raise ValueError(
+                            f'{m} uses keypoint {idx}, but the data has '
+                            f'{k} keypoints')
+        return points
+
+    # ------------------------------------------------------------------
+    def process(self, data_batch: Sequence[dict],
+                data_samples: Sequence[dict]) -> None:
+        """Store per-sample predictions, ground truth and subset tags.
+
+        Args:
+            data_batch (Sequence[dict]): a batch from the dataloader (unused).
+            data_samples (Sequence[dict]): ``PoseDataSample.to_dict()``
+                outputs with ``pred_instances.keypoints`` (1, K, D) and
+                ``gt_instances.keypoints`` (1, K, D),
+                ``gt_instances.keypoints_visible`` (1, K) and, for
+                ``box_source='bbox'``, ``gt_instances.bboxes`` (1, 4).
+        """
+        for ds in data_samples:
+            pred = np.asarray(ds['pred_instances']['keypoints'],
+                              dtype=np.float64)
+            gt_inst = ds.get('gt_instances', {}) or {}
+            if 'keypoints' in gt_inst:
+                gt = np.asarray(gt_inst['keypoints'], dtype=np.float64)
+                vis = gt_inst.get('keypoints_visible')
+                vis = (np.ones(gt.shape[:2]) if vis is None else
+                       np.asarray(vis, dtype=np.float64))
+            elif 'raw_ann_info' in ds:
+                kpts = np.asarray(
+                    ds['raw_ann_info']['keypoints'],
+                    dtype=np.float64).reshape(1, -1, 3)
+                gt, vis = kpts[..., :2], kpts[..., 2]
+            else:
+                raise KeyError(
+                    f'data sample {ds.get("img_id")!r} has neither '
+                    f'gt_instances.keypoints nor raw_ann_info')
+            if vis.ndim == 3:
+                vis = vis[..., 0]
+            pred = pred.reshape(-1, pred.shape[-2], pred.shape[-1])[:1, :, :2]
+            gt = gt.reshape(-1, gt.shape[-2], gt.shape[-1])[:1, :, :2]
+            if pred.shape != gt.shape:
+                raise ValueError(f'prediction has shape {pred.shape}, ground '
+                                 f'truth {gt.shape}')
+            result = dict(
+                pred_coords=pred[0],
+                gt_coords=gt[0],
+                mask=vis.reshape(-1)[:gt.shape[1]] > 0,
+                img_id=ds.get('img_id'),
+                img_path=ds.get('img_path'),
+                subsets=self._subsets_of(ds))
+            if self.box_source == 'bbox':
+                if 'bboxes' not in gt_inst:
+                    raise KeyError("box_source='bbox' but the data sample has "
+                                   'no gt_instances.bboxes')
+                result['bbox'] = np.asarray(
+                    gt_inst['bboxes'], dtype=np.float64).reshape(-1, 4)[0]
+            self.results.append(result)
+
+    def _subsets_of(self, ds: dict) -> List[str]:
+        names = []
+        tagged = ds.get('subsets', ds.get('subset'))
+        if isinstance(tagged, str):
+            tagged = [tagged]
+        tagged = set(tagged or [])
+        for tag in self.subset_tags:
+            val = ds.get(tag)
+            if tag in tagged or (val is not None and bool(np.any(val))):
+                names.append(tag)
+        if self.subset_entries:
+            keys = _sample_keys(ds.get('img_id'), ds.get('img_path'))
+            for name, entries in self.subset_entries.items():
+                if keys & entries and name not in names:
+                    names.append(name)
+        return names
+
+    # ------------------------------------------------------------------
+    def _normalisers(self, gt: np.ndarray, mask: np.ndarray,
+                     bboxes: Optional[np.ndarray],
+                     points: Dict[str, list]) -> Dict[str, np.ndarray]:
+        """Per-image normalisers.
+
+        Args:
+            gt (np.ndarray): (N, K, D) ground truth.
+            mask (np.ndarray): (N, K) visibility.
+            bboxes (np.ndarray, optional): (N, 4) xyxy annotation boxes.
+            points (dict): eye points per keypoint-based mode.
+
+        Returns:
+            dict: ``{mode: (N,) normaliser}``.
+        """
+        out = {}
+        for mode in self.norm_modes:
+            if mode in ('inter_ocular', 'inter_pupil'):
+                a, b = points[mode]
+                pa = gt[:, a].mean(axis=1)  # (N, D)
+                pb = gt[:, b].mean(axis=1)  # (N, D)
+                out[mode] = np.linalg.norm(pa - pb, axis=-1)
+                continue
+            if self.box_source == 'bbox':
+                w = bboxes[:, 2] - bboxes[:, 0]
+                h = bboxes[:, 3] - bboxes[:, 1]
+            else:
+                big = np.where(mask[..., None], gt, np.nan)  # (N, K, D)
+                with np.errstate(all='ignore'), _quiet():
+                    w = np.nanmax(big[..., 0], 1) - np.nanmin(big[..., 0], 1)
+                    h = np.nanmax(big[..., 1], 1) - np.nanmin(big[..., 1], 1)
+            out[mode] = (np.sqrt(w * h) if mode == 'box' else np.sqrt(w * w +
+                                                                      h * h))
+        return out
+
+    def compute_metrics(self, results: list) -> Dict[str, float]:
+        """Reduce the stored samples to NME / FR / AUC (+ subsets).
+
+        Args:
+            results (list): dicts stored by :meth:`process`.
+
+        Returns:
+            Dict[str, float]: the keys listed in the class docstring.
+        """
+        logger: MMLogger = MMLogger.get_current_instance()
+        if not results:
+            raise ValueError('FaceNMEMetric got no results to evaluate')
+        pred = np.stack([r['pred_coords'] for r in results])  # (N, K, D)
+        gt = np.stack([r['gt_coords'] for r in results])  # (N, K, D)
+        mask = np.stack([r['mask'] for r in results])  # (N, K)
+        bboxes = (np.stack([r['bbox'] for r in results])
+                  if self.box_source == 'bbox' else None)
+        points = self._eye_points(gt.shape[1])
+
+        dist = np.linalg.norm(pred - gt, axis=-1)  # (N, K)
+        n_vis = mask.sum(1)
+        with np.errstate(all='ignore'):
+            mean_dist = np.where(n_vis > 0, (dist * mask).sum(1) / n_vis,
+                                 np.nan)  # (N,)
+        norms = self._normalisers(gt, mask, bboxes, points)
+        nme = OrderedDict()
+        for mode in self.norm_modes:
+            d = norms[mode]
+            with np.errstate(all='ignore'):
+                nme[mode] = np.where(d > 0, mean_dist / d, np.nan)
+            bad = ~np.isfinite(nme[mode])
+            if bad.any():
+                logger.warning(
+                    f'FaceNMEMetric: {int(bad.sum())} of {len(bad)} images '
+                    f'have no visible keypoint or a zero {mode} normaliser '
+                    f'and are left out of NME_{NORM_ABBR[mode]}')
+
+        subsets = [r['subsets'] for r in results]
+        names = list(self.subset_tags) + [
+            s for s in self.subset_entries if s not in self.subset_tags
+        ]
+        for tags in subsets:
+            for t in tags:
+                if t not in names:
+                    names.append(t)
+
+        metrics = OrderedDict()
+        metrics.update(self._summarise(nme, np.ones(len(results), bool), ''))
+        for name in names:
+            sel = np.array([name in tags for tags in subsets])
+            if not sel.any():
+                logger.warning(f'FaceNMEMetric: subset {name!r} has no image')
+                continue
+            metrics.update(self._summarise(nme, sel, f'/{name}'))
+
+        self.last_per_image = [
+            dict(
+                img_id=_jsonable(r['img_id']),
+                img_path=r['img_path'],
+                nme={m: _nan_to_none(nme[m][i]) for m in self.norm_modes},
+                subsets=list(r['subsets'])) for i, r in enumerate(results)
+        ]
+        if self.save_per_image and is_main_process():
+            self.last_files = self._save(metrics, logger)
+        return dict(metrics)
+
+    def _summarise(self, nme: Dict[str, np.ndarray], sel: np.ndarray,
+                   suffix: str) -> Dict[str, float]:
+        out = OrderedDict()
+        main = nme[self.norm_mode]
+        ok = sel & np.isfinite(main)
+        out[f'NME{suffix}'] = float(np.mean(main[ok])) if ok.any() else \
+            float('nan')
+        for mode in self.norm_modes:
+            v = nme[mode][sel & np.isfinite(nme[mode])]
+            out[f'NME_{NORM_ABBR[mode]}{suffix}'] = (
+                float(v.mean()) if v.size else float('nan'))
+        errs = main[ok]
+        out[f'FR@{_fmt_thr(self.fr_threshold)}{suffix}'] = auc_fr(
+            errs, self.fr_threshold)['fr']
+        for t in self.auc_thresholds:
+            out[f'AUC@{_fmt_thr(t)}{suffix}'] = auc_fr(errs, t)['auc']
+        return out
+
+    # ------------------------------------------------------------------
+    def _out_prefix(self) -> Optional[str]:
+        if self.outfile_prefix:
+            return self.outfile_prefix
+        logger = MMLogger.get_current_instance()
+        log_file = getattr(logger, 'log_file', None)
+        if log_file:
+            return osp.join(osp.dirname(log_file), 'face_nme')
+        return None
+
+    def _save(self, metrics: Dict[str, float], logger) -> List[str]:
+        prefix = self._out_prefix()
+        if prefix is None:
+            logger.info('FaceNMEMetric: no work dir or outfile_prefix, '
+                        'per-image errors not saved')
+            return []
+        payload = dict(
+            norm_modes=self.norm_modes,
+            main_norm_mode=self.norm_mode,
+            box_source=self.box_source,
+            fr_threshold=self.fr_threshold,
+            auc_thresholds=self.auc_thresholds,
+            metrics={k: _nan_to_none(v)
+                     for k, v in metrics.items()},
+            images=self.last_per_image)
+        json_path = f'{prefix}.per_image.json'
+        _atomic_write(json_path, json.dumps(payload, indent=1))
+
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        writer.writerow(['img_id', 'img_path'] +
+                        [f'nme_{NORM_ABBR[m]}'
+                         for m in self.norm_modes] + ['subsets'])
+        for rec in self.last_per_image:
+            writer.writerow([rec['img_id'], rec['img_path']] + [
+                '' if rec['nme'][m] is None else repr(rec['nme'][m])
+                for m in self.norm_modes
+            ] + ['|'.join(rec['subsets'])])
+        csv_path = f'{prefix}.per_image.csv'
+        _atomic_write(csv_path, buf.getvalue())
+        logger.info(f'FaceNMEMetric: per-image errors saved to {json_path} '
+                    f'and {csv_path}')
+        return [json_path, csv_path]
+
+
+class _quiet:
+    """Silence numpy's all-NaN RuntimeWarning inside ``nanmax``."""
+
+    def __enter__(self):
+        import warnings
+        self._ctx = warnings.catch_warnings()
+        self._ctx.__enter__()
+        warnings.simplefilter('ignore', RuntimeWarning)
+
+    def __exit__(self, *exc):
+        return self._ctx.__exit__(*exc)
+
+
+def _nan_to_none(v):
+    v = float(v)
+    return None if not np.isfinite(v) else v
+
+
+def _jsonable(v):
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
