@@ -1,5 +1,13 @@
-from .backbones import *  # noqa: F401,F403
-from .heads import *  # noqa: F401,F403
-from .necks import *  # noqa: F401,F403
-from .pose_estimators import *  # noqa: F401,F403
-from .utils import *  # noqa: F401,F403
+from .backbones import HRNetStage3
+from .heads import RHTHead
+from .necks import MSFFMNeck, TransHEncoder, TransPoseEncoder, TransREncoder
+from .pose_estimators import RHTPoseEstimator
+from .utils import (HardTransformer, LocalFeatureExtractor, SoftTransformer,
+                    exact_affine_grid)
+
+__all__ = [
+    'HRNetStage3', 'RHTHead', 'MSFFMNeck', 'TransHEncoder',
+    'TransPoseEncoder', 'TransREncoder', 'RHTPoseEstimator',
+    'HardTransformer', 'LocalFeatureExtractor', 'SoftTransformer',
+    'exact_affine_grid'
+]

@@ -1,1 +1,3 @@
-__all__ = []
+from .hrnet_stage3 import HRNetStage3
+
+__all__ = ['HRNetStage3']

@@ -1,1 +1,3 @@
-__all__ = []
+from .rht_head import RHTHead
+
+__all__ = ['RHTHead']

@@ -1,1 +1,3 @@
-__all__ = []
+from .rht_pose_estimator import RHTPoseEstimator
+
+__all__ = ['RHTPoseEstimator']

@@ -1,0 +1,451 @@
+"""RHT head: reference branch (extractors, STM, HTM) and MSFFM fusion."""
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn.functional as F
+from mmengine.structures import PixelData
+from torch import Tensor
+
+from mmpose.evaluation.functional import pose_pck_accuracy
+from mmpose.models.heads.base_head import BaseHead
+from mmpose.models.utils.tta import flip_heatmaps
+from mmpose.registry import KEYPOINT_CODECS, MODELS
+from mmpose.utils.tensor_utils import to_numpy
+from mmpose.utils.typing import (ConfigType, Features, OptConfigType,
+                                 OptSampleList, Predictions)
+from ..utils.soft_transformer import SoftTransformer
+
+RefDict = Dict[str, Tensor]
+OptRefs = Optional[Union[RefDict, Sequence[RefDict]]]
+
+
+@MODELS.register_module()
+class RHTHead(BaseHead):
+    """Reference Heatmap Transformer head (Wan et al., TIP 2023).
+
+    Owns the whole reference branch: the local feature extractors (one shared
+    by the target and the reference image giving Q and K, one for the
+    reference heatmaps giving V), the Soft Transformation Module (STM, F_S),
+    the Hard Transformation Module (HTM, F_E) and the Multi-Scale Feature
+    Fusion Module (MSFFM) that fuses them with the encoder's F_G and predicts
+    K landmark + P boundary heatmaps.
+
+    What differs from :class:`HeatmapHead`: ``forward``, ``loss`` and
+    ``predict`` take ``refs``, a dict of normalised tensors built by
+    :class:`RHTPoseEstimator`::
+
+        target_small  (B, 3, R, R)      the target image at 128x128
+        ref_img       (B, 3, R, R)      the reference image
+        ref_heatmaps  (B, K + P, R, R)  the reference's heatmaps
+
+    (``predict`` also takes a list of such dicts and averages the heatmaps of
+    the references). ``loss`` returns ``loss_kpt`` (landmark + boundary L2),
+    ``loss_trans`` (L1 of ``F_E * A - F_S``) and ``acc_pose``; only the K
+    landmark channels are decoded.
+
+    With ``with_reference=False`` the reference branch is not built and the
+    head is the plain Trans-R / Trans-H heatmap head (deconvolutions from
+    F_G and a 1x1 conv); ``refs`` is ignored.
+
+    Loss scale: eq. 7 sums squared errors over pixels; ``loss_kpt`` uses
+    MMPose's :class:`KeypointMSELoss` (mean over pixels), i.e. eq. 7 divided
+    by H*W (constant), landmark term weighted by visibility, plus the same
+    for the boundary channels.
+
+    Note:
+        - B: batch size
+        - K: landmarks, P: boundaries
+        - R: reference branch input size (128)
+        - H, W: the 1x grid of the transformed features (R / 4 = 32)
+
+    Args:
+        num_keypoints (int): K
+        num_boundaries (int): P (0 for the no-boundary ablation)
+        in_channels (int): channels of F_G (encoder output). Defaults to 256
+        in_scale (int): F_G grid relative to the 1x grid: 1 for Trans-R
+            (32x32), 2 for Trans-H (64x64). Defaults to 1
+        fg_channels (Sequence[int], optional): F_G channels at every scale
+            from ``in_scale`` to 4x; default ``(256, 128, 64)`` for
+            ``in_scale=1`` and ``(in_channels, 64)`` for ``in_scale=2``
+        ref_channels (Sequence[int]): channels of Q/K/V and the transformed
+            features at 1x, 2x, 4x. Defaults to ``(256, 128, 64)``
+        ref_size (int): R. Defaults to 128
+        extractor_num_convs (int): Conv-BN-ReLU layers per extractor stage.
+            Defaults to 2
+        with_reference (bool): build the reference branch. Defaults to True
+        use_stm (bool): use F_S. Defaults to True
+        use_htm (bool): use F_E. Defaults to True
+        stm_chunk_size (int, optional): see :class:`SoftTransformer`
+        htm_cfg (dict, optional): extra args of :class:`HardTransformer`
+        trans_loss_weight (float): lambda of eq. 9. Defaults to 0.1
+        trans_loss_detach (bool): the trans loss only trains the HTM
+            (F_S, A, the HTM inputs and V detached). Defaults to True
+        loss (dict): landmark heatmap loss. Defaults to
+            ``KeypointMSELoss(use_target_weight=True)``
+        boundary_loss (dict): boundary heatmap loss. Defaults to
+            ``KeypointMSELoss()``
+        decoder (dict, optional): the codec (``LandmarkBoundaryHeatmap``)
+        init_cfg (dict, optional): defaults to :class:`HeatmapHead`'s
+    """
+
+    def __init__(self,
+                 num_keypoints: int,
+                 num_boundaries: int,
+                 in_channels: int = 256,
+                 in_scale: int = 1,
+                 fg_channels: Optional[Sequence[int]] = None,
+                 ref_channels: Sequence[int] = (256, 128, 64),
+                 ref_size: int = 128,
+                 extractor_num_convs: int = 2,
+                 with_reference: bool = True,
+                 use_stm: bool = True,
+                 use_htm: bool = True,
+                 stm_chunk_size: Optional[int] = None,
+                 htm_cfg: OptConfigType = None,
+                 trans_loss_weight: float = 0.1,
+                 trans_loss_detach: bool = True,
+                 loss: ConfigType = dict(
+                     type='KeypointMSELoss', use_target_weight=True),
+                 boundary_loss: ConfigType = dict(type='KeypointMSELoss'),
+                 decoder: OptConfigType = None,
+                 init_cfg: OptConfigType = None):
+        if init_cfg is None:
+            init_cfg = [
+                dict(
+                    type='Normal',
+                    layer=['Conv2d', 'ConvTranspose2d'],
+                    std=0.001),
+                dict(type='Constant', layer='BatchNorm2d', val=1)
+            ]
+        super().__init__(init_cfg)
+        ref_scales = (1, 2, 4)
+        if fg_channels is None:
+            if in_scale == 1:
+                fg_channels = (in_channels, 128, 64)
+            elif in_scale == 2:
+                fg_channels = (in_channels, 64)
+            else:
+                raise ValueError(f'in_scale is {in_scale}, expected 1 or 2 '
+                                 'when fg_channels is not given')
+        fg_channels = tuple(fg_channels)
+        if fg_channels[0] != in_channels:
+            raise ValueError(f'fg_channels {fg_channels} must start with '
+                             f'in_channels {in_channels}')
+        if ref_size % 4:
+            raise ValueError(f'ref_size {ref_size} must be divisible by 4')
+        self.num_keypoints = num_keypoints
+        self.num_boundaries = num_boundaries
+        self.out_channels = num_keypoints + num_boundaries
+        self.in_channels = in_channels
+        self.in_scale = in_scale
+        self.ref_channels = tuple(ref_channels)
+        self.ref_size = ref_size
+        self.with_reference = with_reference
+        self.use_stm = use_stm and with_reference
+        self.use_htm = use_htm and with_reference
+        self.trans_loss_weight = trans_loss_weight
+        self.trans_loss_detach = trans_loss_detach
+
+        self.loss_module = MODELS.build(loss)
+        self.boundary_loss_module = MODELS.build(boundary_loss)
+        if decoder is not None:
+            self.decoder = KEYPOINT_CODECS.build(decoder)
+            self._check_decoder()
+        else:
+            self.decoder = None
+
+        if with_reference:
+            self.image_extractor = MODELS.build(
+                dict(
+                    type='LocalFeatureExtractor',
+                    in_channels=3,
+                    out_channels=self.ref_channels,
+                    num_convs=extractor_num_convs))
+            self.heatmap_extractor = MODELS.build(
+                dict(
+                    type='LocalFeatureExtractor',
+                    in_channels=self.out_channels,
+                    out_channels=self.ref_channels,
+                    num_convs=extractor_num_convs))
+            if self.use_stm:
+                self.stm = MODELS.build(
+                    dict(
+                        type='SoftTransformer',
+                        scales=ref_scales,
+                        chunk_size=stm_chunk_size))
+            if self.use_htm:
+                self.htm = MODELS.build(
+                    dict(
+                        type='HardTransformer',
+                        in_channels=self.ref_channels[0],
+                        **(htm_cfg or {})))
+        self.neck = MODELS.build(
+            dict(
+                type='MSFFMNeck',
+                out_channels=self.out_channels,
+                in_scale=in_scale,
+                fg_channels=fg_channels,
+                ref_scales=ref_scales,
+                ref_channels=self.ref_channels,
+                with_reference=with_reference,
+                use_stm=self.use_stm,
+                use_htm=self.use_htm))
+
+    def _check_decoder(self) -> None:
+        k = getattr(self.decoder, 'num_keypoints', None)
+        p = getattr(self.decoder, 'num_boundaries', None)
+        if k is not None and k != self.num_keypoints:
+            raise ValueError(f'decoder has {k} keypoints, expected '
+                             f'num_keypoints={self.num_keypoints}')
+        if p is not None and p != self.num_boundaries:
+            raise ValueError(f'decoder has {p} boundaries, expected '
+                             f'num_boundaries={self.num_boundaries}')
+
+    # ------------------------------------------------------------------
+    # forward
+    # ------------------------------------------------------------------
+    def global_descriptor(self, images: Tensor) -> Tensor:
+        """L2-normalised, globally pooled 1x query features, used to pick
+        the most similar reference.
+
+        Args:
+            images (Tensor): normalised images, (B, 3, R, R)
+
+        Returns:
+            Tensor: (B, C_1x)
+        """
+        if not self.with_reference:
+            raise RuntimeError('global_descriptor needs with_reference=True')
+        feat = self.image_extractor(images)[0]  # (B, C_1x, H, W)
+        return F.normalize(feat.mean(dim=(2, 3)), dim=1)
+
+    def _check_refs(self, refs: Optional[RefDict],
+                    batch: int) -> Tuple[Tensor, Tensor, Tensor]:
+        if refs is None:
+            raise ValueError('RHTHead(with_reference=True) needs refs with '
+                             'target_small, ref_img and ref_heatmaps')
+        expected = dict(
+            target_small=(batch, 3, self.ref_size, self.ref_size),
+            ref_img=(batch, 3, self.ref_size, self.ref_size),
+            ref_heatmaps=(batch, self.out_channels, self.ref_size,
+                          self.ref_size))
+        out = []
+        for name, shape in expected.items():
+            if name not in refs:
+                raise ValueError(f'refs has no {name!r} (keys: '
+                                 f'{sorted(refs)}), expected {shape}')
+            x = refs[name]
+            if name == 'ref_heatmaps' and x.dim() == 4 \
+                    and x.shape[1] != shape[1]:
+                raise ValueError(
+                    f'reference heatmaps have {x.shape[1]} channels, expected '
+                    f'{shape[1]} ({self.num_keypoints} landmarks + '
+                    f'{self.num_boundaries} boundaries)')
+            if tuple(x.shape) != shape:
+                raise ValueError(f'{name} has shape {tuple(x.shape)}, '
+                                 f'expected {shape}')
+            out.append(x)
+        return tuple(out)
+
+    def _forward(self, feats: Tuple[Tensor],
+                 refs: Optional[RefDict]) -> Tuple[Tensor, dict]:
+        """Heatmaps and the intermediate tensors the trans loss needs."""
+        fg = feats[-1]  # (B, C_G, h, w)
+        if not self.with_reference:
+            return self.neck(fg), {}
+        b = fg.shape[0]
+        target, ref_img, ref_hm = self._check_refs(refs, b)
+        # Q and K from one extractor, run once on both images
+        qk = self.image_extractor(torch.cat([target, ref_img]))
+        query, key = qk[0][:b], qk[0][b:]  # (B, C_1x, H, W) each
+        values = self.heatmap_extractor(ref_hm)  # 1x, 2x, 4x
+        soft = hard = conf = None
+        if self.use_stm:
+            soft, conf, _ = self.stm(query, key, values)
+        if self.use_htm:
+            hard, _ = self.htm(query, key, values)
+        heatmaps = self.neck(fg, soft, hard)
+        aux = dict(
+            query=query,
+            key=key,
+            values=values,
+            soft=soft,
+            hard=hard,
+            conf=conf)
+        return heatmaps, aux
+
+    def forward(self, feats: Tuple[Tensor], refs: OptRefs = None) -> Tensor:
+        """Predict heatmaps.
+
+        Args:
+            feats (Tuple[Tensor]): encoder output ``(F_G,)``, F_G
+                (B, C_G, in_scale*H, in_scale*W)
+            refs (dict | list[dict], optional): see the class docstring; a
+                list averages the heatmaps over its references
+
+        Returns:
+            Tensor: heatmaps, (B, K + P, 4H, 4W)
+        """
+        if isinstance(refs, (list, tuple)):
+            if len(refs) == 0:
+                raise ValueError('refs is an empty list')
+            outs = [self._forward(feats, r)[0] for r in refs]
+            return torch.stack(outs).mean(dim=0)
+        return self._forward(feats, refs)[0]
+
+    # ------------------------------------------------------------------
+    # loss
+    # ------------------------------------------------------------------
+    def trans_loss(self, aux: dict) -> Tensor:
+        """Eq. 9: sum over scales of mean |F_E * A - F_S|.
+
+        With ``trans_loss_detach`` F_S and A are detached and F_E is
+        recomputed from detached Q, K and V, so only the HTM receives a
+        gradient from this loss.
+        """
+        soft, conf, hard = aux['soft'], aux['conf'], aux['hard']
+        if self.trans_loss_detach:
+            theta = self.htm.localise(aux['query'].detach(),
+                                      aux['key'].detach())
+            hard = self.htm.warp([v.detach() for v in aux['values']], theta)
+            soft = [s.detach() for s in soft]
+            conf = conf.detach()
+        loss = 0.
+        for scale, f_e, f_s in zip(self.stm.scales, hard, soft):
+            a = SoftTransformer.resize_confidence(conf, scale)
+            loss = loss + F.l1_loss(f_e * a, f_s)
+        return loss
+
+    def loss(self,
+             feats: Tuple[Tensor],
+             batch_data_samples: OptSampleList,
+             train_cfg: ConfigType = {},
+             refs: Optional[RefDict] = None) -> dict:
+        """Losses of a batch.
+
+        Args:
+            feats (Tuple[Tensor]): ``(F_G,)``
+            batch_data_samples (List[PoseDataSample]): with
+                ``gt_fields.heatmaps`` (K + P, 4H, 4W) and
+                ``gt_instance_labels.keypoint_weights`` (1, K)
+            train_cfg (dict): ``compute_acc`` (default True)
+            refs (dict, optional): see the class docstring
+
+        Returns:
+            dict: ``loss_kpt``, ``loss_trans`` (when both STM and HTM are
+            used) and ``acc_pose``
+        """
+        pred, aux = self._forward(feats, refs)
+        gt = torch.stack([d.gt_fields.heatmaps for d in batch_data_samples])
+        weights = torch.cat([
+            d.gt_instance_labels.keypoint_weights for d in batch_data_samples
+        ])  # (B, K)
+        if gt.shape != pred.shape:
+            raise ValueError(
+                f'target heatmaps have shape {tuple(gt.shape)}, expected '
+                f'{tuple(pred.shape)} ({self.num_keypoints} landmarks + '
+                f'{self.num_boundaries} boundaries)')
+        k = self.num_keypoints
+        loss_kpt = self.loss_module(pred[:, :k], gt[:, :k], weights)
+        if self.num_boundaries > 0:
+            loss_kpt = loss_kpt + self.boundary_loss_module(
+                pred[:, k:], gt[:, k:])
+        losses = dict(loss_kpt=loss_kpt)
+        if self.use_stm and self.use_htm and self.trans_loss_weight > 0:
+            losses['loss_trans'] = self.trans_loss_weight * self.trans_loss(
+                aux)
+
+        if train_cfg.get('compute_acc', True):
+            _, avg_acc, _ = pose_pck_accuracy(
+                output=to_numpy(pred[:, :k]),
+                target=to_numpy(gt[:, :k]),
+                mask=to_numpy(weights) > 0)
+            losses['acc_pose'] = torch.tensor(avg_acc, device=gt.device)
+        return losses
+
+    # ------------------------------------------------------------------
+    # predict
+    # ------------------------------------------------------------------
+    def channel_flip_indices(self, flip_indices: Sequence[int]) -> List[int]:
+        """Flip permutation of the K + P channels from the K landmark flip
+        indices (the codec's ``flip_indices_with_boundaries``)."""
+        if len(flip_indices) != self.num_keypoints:
+            raise ValueError(f'flip_indices has {len(flip_indices)} entries, '
+                             f'expected {self.num_keypoints}')
+        if self.num_boundaries == 0:
+            return list(flip_indices)
+        fn = getattr(self.decoder, 'flip_indices_with_boundaries', None)
+        if fn is None:
+            raise ValueError(
+                f'flip test with {self.num_boundaries} boundary channels '
+                'needs a decoder with flip_indices_with_boundaries, got '
+                f'{type(self.decoder).__name__}')
+        perm = list(fn(list(flip_indices)))
+        if len(perm) != self.out_channels:
+            raise ValueError(f'flip_indices_with_boundaries gave {len(perm)} '
+                             f'indices, expected {self.out_channels}')
+        return perm
+
+    @staticmethod
+    def flip_refs(refs: Optional[RefDict],
+                  perm: Sequence[int]) -> Optional[RefDict]:
+        """Horizontally flip the references of the flipped target: both
+        images and the heatmaps (channels permuted by ``perm``)."""
+        if refs is None:
+            return None
+        return dict(
+            target_small=refs['target_small'].flip(-1),
+            ref_img=refs['ref_img'].flip(-1),
+            ref_heatmaps=refs['ref_heatmaps'].flip(-1)[:, list(perm)])
+
+    def predict(self,
+                feats: Features,
+                batch_data_samples: OptSampleList,
+                test_cfg: ConfigType = {},
+                refs: OptRefs = None) -> Predictions:
+        """Predict keypoints (and optionally heatmaps).
+
+        Args:
+            feats (Tuple[Tensor] | List[Tuple[Tensor]]): ``(F_G,)``, or
+                ``[feats, feats_of_flipped_input]`` with ``flip_test``
+            batch_data_samples (List[PoseDataSample]): metainfo with
+                ``flip_indices`` for the flip test
+            test_cfg (dict): ``flip_test``, ``flip_mode``, ``shift_heatmap``,
+                ``output_heatmaps``
+            refs (dict | list[dict], optional): references of the unflipped
+                target; a list averages over them
+
+        Returns:
+            InstanceList | (InstanceList, PixelDataList): keypoints
+            (1, K, 2) and keypoint_scores (1, K) per sample; heatmaps
+            (K + P, 4H, 4W) with ``output_heatmaps``
+        """
+        if isinstance(refs, (list, tuple)):
+            refs_list = list(refs)
+        else:
+            refs_list = [refs]
+        if test_cfg.get('flip_test', False):
+            assert isinstance(feats, list) and len(feats) == 2
+            flip_indices = batch_data_samples[0].metainfo['flip_indices']
+            perm = self.channel_flip_indices(flip_indices)
+            _feats, _feats_flip = feats
+            outs = []
+            for r in refs_list:
+                hm = self.forward(_feats, r)
+                hm_flip = flip_heatmaps(
+                    self.forward(_feats_flip, self.flip_refs(r, perm)),
+                    flip_mode=test_cfg.get('flip_mode', 'heatmap'),
+                    flip_indices=perm,
+                    shift_heatmap=test_cfg.get('shift_heatmap', False))
+                outs.append((hm + hm_flip) * 0.5)
+        else:
+            outs = [self.forward(feats, r) for r in refs_list]
+        batch_heatmaps = torch.stack(outs).mean(dim=0)  # (B, K+P, 4H, 4W)
+
+        preds = self.decode(batch_heatmaps[:, :self.num_keypoints])
+        if test_cfg.get('output_heatmaps', False):
+            pred_fields = [
+                PixelData(heatmaps=hm) for hm in batch_heatmaps.detach()
+            ]
+            return preds, pred_fields
+        return preds

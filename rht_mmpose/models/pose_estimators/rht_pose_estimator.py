@@ -1,0 +1,333 @@
+"""Top-down estimator that feeds references to :class:`RHTHead`."""
+from typing import List, Optional, Sequence, Union
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from mmpose.models.pose_estimators import TopdownPoseEstimator
+from mmpose.registry import MODELS
+from mmpose.utils.typing import OptSampleList, SampleList
+
+POOL_BUFFERS = ('pool_images', 'pool_heatmaps', 'pool_descriptors')
+REF_MODES = ('most_similar', 'fixed', 'random')
+
+
+@MODELS.register_module()
+class RHTPoseEstimator(TopdownPoseEstimator):
+    """:class:`TopdownPoseEstimator` whose head also reads a reference face.
+
+    What differs from :class:`TopdownPoseEstimator`:
+
+    - the target at 128x128 for the reference branch is the normalised
+      input downsampled by ``F.interpolate(mode='area')``;
+    - ``data_sample.ref_img`` (3, R, R; BGR 0..255 like the raw ``inputs``)
+      is normalised with the data preprocessor's channel flip, mean and std,
+      and stacked with ``data_sample.ref_heatmaps`` (K + P, R, R) into the
+      ``refs`` of :meth:`RHTHead.forward`;
+    - without references in the data samples (``inference_topdown``, the
+      demo; or ``test_cfg['use_sample_refs']=False``) the references come
+      from a built-in pool, saved in the checkpoint as buffers
+      ``pool_images`` (N_ref, 3, R, R) uint8 BGR, ``pool_heatmaps``
+      (N_ref, K + P, R, R) float16 and ``pool_descriptors`` (N_ref, D),
+      installed with :meth:`set_reference_pool`.
+
+    ``test_cfg`` keys beyond MMPose's:
+
+    - ``ref_mode``: ``'most_similar'`` (cosine of the global descriptors of
+      :meth:`RHTHead.global_descriptor`, default), ``'fixed'`` (pool index
+      ``ref_index``, default 0) or ``'random'``;
+    - ``num_refs``: k > 1 averages the heatmaps of k references (the top k,
+      k random ones, or ``ref_index`` a list of k indices);
+    - ``use_sample_refs``: use the data samples' references when present
+      (default True).
+
+    In training, samples without a reference get a random pool entry.
+    The pool index used is written to each data sample's metainfo as
+    ``ref_pool_index`` (list of k ints).
+
+    With ``RHTHead(with_reference=False)`` this is the plain TopdownPose
+    estimator (no references, no pool).
+
+    Note:
+        - B: batch size
+        - K, P: landmarks, boundaries
+        - R: reference size (``head.ref_size``, 128)
+        - N_ref: references in the pool
+        - D: descriptor length (``head.ref_channels[0]``)
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        head = self.head
+        self.with_reference = getattr(head, 'with_reference', False)
+        if self.with_reference:
+            r = head.ref_size
+            self.register_buffer(
+                'pool_images', torch.zeros(0, 3, r, r, dtype=torch.uint8))
+            self.register_buffer(
+                'pool_heatmaps',
+                torch.zeros(0, head.out_channels, r, r, dtype=torch.float16))
+            self.register_buffer(
+                'pool_descriptors',
+                torch.zeros(0, head.ref_channels[0], dtype=torch.float32))
+
+    # ------------------------------------------------------------------
+    # reference pool
+    # ------------------------------------------------------------------
+    @property
+    def pool_size(self) -> int:
+        """Number of references in the built-in pool."""
+        return self.pool_images.shape[0] if self.with_reference else 0
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata,
+                              strict, missing_keys, unexpected_keys,
+                              error_msgs):
+        """Resize the pool buffers to the checkpoint's pool before loading;
+        a checkpoint without a pool leaves the current (empty) one."""
+        if self.with_reference:
+            for name in POOL_BUFFERS:
+                key = prefix + name
+                buf = self._buffers[name]
+                if key not in state_dict:
+                    state_dict[key] = buf
+                elif state_dict[key].shape != buf.shape:
+                    self._buffers[name] = buf.new_empty(
+                        state_dict[key].shape)
+        super()._load_from_state_dict(state_dict, prefix, local_metadata,
+                                      strict, missing_keys, unexpected_keys,
+                                      error_msgs)
+
+    def normalize_ref_images(self, images: Tensor) -> Tensor:
+        """Apply the data preprocessor's channel flip and normalisation.
+
+        Args:
+            images (Tensor): (B, 3, R, R), BGR 0..255 like the raw inputs
+
+        Returns:
+            Tensor: (B, 3, R, R) float, like the normalised ``inputs``
+        """
+        pre = self.data_preprocessor
+        x = images.float()
+        if getattr(pre, '_channel_conversion', False):
+            x = x[:, [2, 1, 0]]
+        if getattr(pre, '_enable_normalize', False):
+            x = (x - pre.mean.view(1, -1, 1, 1)) / pre.std.view(1, -1, 1, 1)
+        return x
+
+    @torch.no_grad()
+    def set_reference_pool(self,
+                           images_bgr_uint8: np.ndarray,
+                           heatmaps: Union[np.ndarray, Tensor],
+                           batch_size: int = 16) -> None:
+        """Install the built-in reference pool and compute its descriptors
+        with the current weights (call it after loading the weights).
+
+        Args:
+            images_bgr_uint8 (np.ndarray): (N_ref, R, R, 3) uint8, BGR
+            heatmaps (np.ndarray | Tensor): (N_ref, K + P, R, R), as the
+                codec renders them
+            batch_size (int): images per descriptor forward
+        """
+        if not self.with_reference:
+            raise RuntimeError('this model has no reference branch '
+                               '(RHTHead(with_reference=False))')
+        r, c = self.head.ref_size, self.head.out_channels
+        images = np.asarray(images_bgr_uint8)
+        if images.dtype != np.uint8 or images.ndim != 4 \
+                or images.shape[1:] != (r, r, 3):
+            raise ValueError(f'pool images are {images.dtype} of shape '
+                             f'{images.shape}, expected uint8 (N, {r}, {r}, '
+                             '3)')
+        hms = torch.as_tensor(np.asarray(heatmaps, dtype=np.float32)) \
+            if not isinstance(heatmaps, Tensor) else heatmaps.float()
+        n = images.shape[0]
+        if tuple(hms.shape) != (n, c, r, r):
+            raise ValueError(f'pool heatmaps have shape {tuple(hms.shape)}, '
+                             f'expected ({n}, {c}, {r}, {r})')
+        device = self.pool_images.device
+        self.pool_images = torch.from_numpy(
+            np.ascontiguousarray(images.transpose(0, 3, 1, 2))).to(device)
+        self.pool_heatmaps = hms.to(device=device, dtype=torch.float16)
+        self.update_pool_descriptors(batch_size)
+
+    @torch.no_grad()
+    def update_pool_descriptors(self, batch_size: int = 16) -> None:
+        """Recompute ``pool_descriptors`` with the current head weights."""
+        was_training = self.training
+        self.eval()
+        descs = []
+        for start in range(0, self.pool_size, batch_size):
+            imgs = self.normalize_ref_images(
+                self.pool_images[start:start + batch_size])
+            descs.append(self.head.global_descriptor(imgs))
+        self.pool_descriptors = torch.cat(descs) if descs else \
+            self.pool_descriptors.new_zeros(self.pool_descriptors.shape)
+        self.train(was_training)
+
+    def select_pool_indices(self, target_small: Tensor, mode: str,
+                            num_refs: int = 1,
+                            ref_index: Union[int, Sequence[int]] = 0
+                            ) -> Tensor:
+        """Choose pool references for every target.
+
+        Args:
+            target_small (Tensor): normalised targets, (B, 3, R, R)
+            mode (str): one of ``'most_similar' | 'fixed' | 'random'``
+            num_refs (int): k
+            ref_index (int | Sequence[int]): pool indices for ``'fixed'``
+
+        Returns:
+            Tensor: (B, k) int64 pool indices
+        """
+        n = self.pool_size
+        if n == 0:
+            raise ValueError(
+                'no reference in the data samples and the reference pool is '
+                'empty: call set_reference_pool() or load a checkpoint with '
+                'a pool, or feed samples with ref_img / ref_heatmaps')
+        b = target_small.shape[0]
+        device = target_small.device
+        if mode == 'most_similar':
+            k = min(num_refs, n)
+            desc = self.head.global_descriptor(target_small)  # (B, D)
+            sim = desc @ self.pool_descriptors.to(desc.dtype).t()  # (B, N)
+            return sim.topk(k, dim=1).indices
+        if mode == 'fixed':
+            idx = [ref_index] if isinstance(ref_index, int) else \
+                list(ref_index)
+            if len(idx) != num_refs and num_refs != 1:
+                raise ValueError(f'ref_index {ref_index} has {len(idx)} '
+                                 f'entries, expected num_refs={num_refs}')
+            if any(i < 0 or i >= n for i in idx):
+                raise ValueError(f'ref_index {ref_index} out of the pool '
+                                 f'range [0, {n})')
+            return torch.tensor(idx, device=device).expand(b, -1)
+        if mode == 'random':
+            k = min(num_refs, n)
+            return torch.stack([torch.randperm(n)[:k]
+                                for _ in range(b)]).to(device)
+        raise ValueError(f'ref_mode {mode!r}, expected one of {REF_MODES}')
+
+    # ------------------------------------------------------------------
+    # references
+    # ------------------------------------------------------------------
+    def get_references(self,
+                       inputs: Tensor,
+                       data_samples: OptSampleList,
+                       training: bool = False) -> Optional[List[dict]]:
+        """Build the ``refs`` of :meth:`RHTHead.forward`.
+
+        Args:
+            inputs (Tensor): normalised targets, (B, 3, H_in, W_in)
+            data_samples (List[PoseDataSample], optional): may carry
+                ``ref_img`` (3, R, R) and ``ref_heatmaps`` (K + P, R, R)
+            training (bool): draw a random pool reference for samples
+                without one
+
+        Returns:
+            List[dict] | None: one dict per reference (k of them from the
+            pool with ``num_refs``), each with ``target_small``, ``ref_img``
+            (B, 3, R, R) and ``ref_heatmaps`` (B, K + P, R, R); None without
+            a reference branch
+        """
+        if not self.with_reference:
+            return None
+        r = self.head.ref_size
+        target_small = F.interpolate(inputs, size=(r, r), mode='area')
+        cfg = self.train_cfg if training else self.test_cfg
+        if data_samples and cfg.get('use_sample_refs', True) and all(
+                'ref_img' in d and 'ref_heatmaps' in d
+                for d in data_samples):
+            ref_img = torch.stack([d.ref_img for d in data_samples]).to(
+                inputs.device)
+            ref_hm = torch.stack([d.ref_heatmaps
+                                  for d in data_samples]).to(inputs)
+            return [
+                dict(
+                    target_small=target_small,
+                    ref_img=self.normalize_ref_images(ref_img).to(inputs),
+                    ref_heatmaps=ref_hm)
+            ]
+        mode = 'random' if training else self.test_cfg.get(
+            'ref_mode', 'most_similar')
+        idx = self.select_pool_indices(
+            target_small,
+            mode,
+            num_refs=1 if training else self.test_cfg.get('num_refs', 1),
+            ref_index=self.test_cfg.get('ref_index', 0))  # (B, k)
+        if data_samples:
+            for d, row in zip(data_samples, idx.tolist()):
+                d.set_metainfo(dict(ref_pool_index=row))
+        refs = []
+        for j in range(idx.shape[1]):
+            col = idx[:, j].to(self.pool_images.device)
+            refs.append(
+                dict(
+                    target_small=target_small,
+                    ref_img=self.normalize_ref_images(
+                        self.pool_images[col].to(inputs.device)).to(inputs),
+                    ref_heatmaps=self.pool_heatmaps[col].to(inputs)))
+        return refs
+
+    # ------------------------------------------------------------------
+    # modes
+    # ------------------------------------------------------------------
+    def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
+        """Losses; see :meth:`RHTHead.loss`.
+
+        Args:
+            inputs (Tensor): (B, 3, H_in, W_in)
+            data_samples (List[PoseDataSample]): the batch data samples
+
+        Returns:
+            dict: ``loss_kpt``, ``loss_trans``, ``acc_pose``
+        """
+        feats = self.extract_feat(inputs)
+        refs = self.get_references(inputs, data_samples, training=True)
+        return self.head.loss(
+            feats,
+            data_samples,
+            train_cfg=self.train_cfg,
+            refs=None if refs is None else refs[0])
+
+    def predict(self, inputs: Tensor, data_samples: SampleList) -> SampleList:
+        """Predictions; as :meth:`TopdownPoseEstimator.predict` with
+        references (flip test flips them inside the head).
+
+        Args:
+            inputs (Tensor): (B, 3, H_in, W_in)
+            data_samples (List[PoseDataSample]): the batch data samples
+
+        Returns:
+            List[PoseDataSample]: with ``pred_instances`` (and
+            ``pred_fields`` with ``output_heatmaps``)
+        """
+        assert self.with_head, (
+            'The model must have head to perform prediction.')
+        if self.test_cfg.get('flip_test', False):
+            feats = [
+                self.extract_feat(inputs),
+                self.extract_feat(inputs.flip(-1))
+            ]
+        else:
+            feats = self.extract_feat(inputs)
+        refs = self.get_references(inputs, data_samples)
+        preds = self.head.predict(
+            feats, data_samples, test_cfg=self.test_cfg, refs=refs)
+        if isinstance(preds, tuple):
+            batch_pred_instances, batch_pred_fields = preds
+        else:
+            batch_pred_instances, batch_pred_fields = preds, None
+        return self.add_pred_to_datasample(batch_pred_instances,
+                                           batch_pred_fields, data_samples)
+
+    def _forward(self,
+                 inputs: Tensor,
+                 data_samples: OptSampleList = None) -> Tensor:
+        """Heatmaps (B, K + P, 4H, 4W) without post-processing
+        (``mode='tensor'``); references from the samples or the pool."""
+        feats = self.extract_feat(inputs)
+        refs = self.get_references(inputs, data_samples)
+        return self.head.forward(feats, refs)

@@ -1,0 +1,185 @@
+"""Soft Transformation Module (STM), eqs. 1-3 of RHT (Wan et al., TIP 2023).
+
+Texture-transfer pattern of TTSR (Yang et al., CVPR 2020): a hard attention
+index and a soft confidence from the correlation of 3x3 patches at the
+coarsest (1x) scale, the same index reused to move value patches at every
+finer scale.
+"""
+from typing import List, Optional, Sequence, Tuple
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from mmpose.registry import MODELS
+
+
+@MODELS.register_module()
+class SoftTransformer(nn.Module):
+    """Soft Transformation Module.
+
+    For every target position ``i`` of the 1x grid, the 3x3 patch of the
+    target query ``Q`` (zero padding 1) is compared with every 3x3 patch of
+    the reference key ``K`` by the cosine of the flattened, L2-normalised
+    patch vectors::
+
+        C[i, j] = <q_i / |q_i|, k_j / |k_j|>
+        D[i] = argmax_j C[i, j]        (index, eq. 2)
+        A[i] = max_j C[i, j]           (confidence, eq. 3)
+
+    Value features ``V`` of scale ``s`` (``s * H`` x ``s * W``) are cut into
+    patches of size ``3s`` with stride ``s`` and padding ``s`` (one patch per
+    1x position), the patch at ``D[i]`` is moved to position ``i`` and the
+    patches are folded back, overlaps averaged by the fold of ones. The
+    output at each scale is ``F_S = F_T * A`` with ``A`` resized bilinearly
+    to that scale. The correlation only ever exists at the 1x scale.
+
+    Note:
+        - B: batch size
+        - C: channels of Q and K at the 1x scale
+        - C_s: channels of the value features at scale s
+        - H, W: height and width of the 1x grid
+        - N: number of 1x positions, ``H * W``
+
+    Args:
+        scales (Sequence[int]): scale factor of every value feature map with
+            respect to the 1x grid, in the order ``values`` is given.
+            Defaults to ``(1, 2, 4)``
+        chunk_size (int, optional): number of target positions whose
+            correlations with all reference positions are held at once.
+            ``None`` builds the whole (N, N) matrix. The results are the
+            same; memory is ``B * N * chunk_size`` floats. Defaults to
+            ``None``
+        eps (float): guard of the patch L2 normalisation. Defaults to 1e-12
+    """
+
+    def __init__(self,
+                 scales: Sequence[int] = (1, 2, 4),
+                 chunk_size: Optional[int] = None,
+                 eps: float = 1e-12):
+        super().__init__()
+        scales = tuple(int(s) for s in scales)
+        if len(scales) == 0 or any(s < 1 for s in scales):
+            raise ValueError(f'scales {scales} must be positive integers')
+        if chunk_size is not None and (not isinstance(chunk_size, int)
+                                       or chunk_size < 1):
+            raise ValueError(
+                f'chunk_size is {chunk_size!r}, expected None or a positive '
+                'int')
+        self.scales = scales
+        self.chunk_size = chunk_size
+        self.eps = eps
+
+    def correlate(self, query: Tensor, key: Tensor) -> Tuple[Tensor, Tensor]:
+        """Index and confidence of the best reference patch per target patch.
+
+        Args:
+            query (Tensor): target features at 1x, (B, C, H, W)
+            key (Tensor): reference features at 1x, (B, C, H, W)
+
+        Returns:
+            tuple:
+            - confidence (Tensor): max correlation A, (B, N)
+            - index (Tensor): argmax D (reference position), (B, N), int64
+        """
+        if query.dim() != 4 or query.shape != key.shape:
+            raise ValueError(
+                f'query {tuple(query.shape)} and key {tuple(key.shape)} must '
+                'be 4-D tensors of the same shape (B, C, H, W)')
+        # (B, C*9, N), every column the flattened 3x3 patch of a position
+        q = F.normalize(
+            F.unfold(query, kernel_size=3, padding=1), dim=1, eps=self.eps)
+        k = F.normalize(
+            F.unfold(key, kernel_size=3, padding=1), dim=1, eps=self.eps)
+        k_t = k.transpose(1, 2)  # (B, N, C*9)
+        num = q.shape[-1]
+        step = num if self.chunk_size is None else self.chunk_size
+        confs, idxs = [], []
+        for start in range(0, num, step):
+            # (B, N_ref, n_chunk): correlations of a chunk of targets
+            corr = torch.bmm(k_t, q[..., start:start + step])
+            conf, idx = corr.max(dim=1)  # (B, n_chunk)
+            confs.append(conf)
+            idxs.append(idx)
+        return torch.cat(confs, dim=1), torch.cat(idxs, dim=1)
+
+    def transfer(self, values: Sequence[Tensor], index: Tensor,
+                 grid_size: Tuple[int, int]) -> List[Tensor]:
+        """Move the value patches selected by ``index`` to the target grid.
+
+        Args:
+            values (Sequence[Tensor]): reference values, one per scale s in
+                :attr:`scales`, each (B, C_s, s*H, s*W)
+            index (Tensor): reference position per target position, (B, N)
+            grid_size (tuple): the 1x grid (H, W)
+
+        Returns:
+            List[Tensor]: transferred features F_T, each (B, C_s, s*H, s*W)
+        """
+        self._check_values(values, index.shape[0], grid_size)
+        h, w = grid_size
+        outs = []
+        for scale, value in zip(self.scales, values):
+            b, c, hs, ws = value.shape
+            kw = dict(kernel_size=3 * scale, padding=scale, stride=scale)
+            patches = F.unfold(value, **kw)  # (B, C_s*9s^2, N)
+            assert patches.shape[-1] == h * w
+            gather_idx = index.unsqueeze(1).expand(-1, patches.shape[1], -1)
+            moved = torch.gather(patches, 2, gather_idx)  # (B, C_s*9s^2, N)
+            summed = F.fold(moved, output_size=(hs, ws), **kw)
+            ones = value.new_ones(1, 1, hs, ws)
+            count = F.fold(F.unfold(ones, **kw), output_size=(hs, ws), **kw)
+            outs.append(summed / count)  # (B, C_s, s*H, s*W)
+        return outs
+
+    def forward(self, query: Tensor, key: Tensor, values: Sequence[Tensor]
+                ) -> Tuple[List[Tensor], Tensor, Tensor]:
+        """Transfer the reference values to the target.
+
+        Args:
+            query (Tensor): target query at 1x, (B, C, H, W)
+            key (Tensor): reference key at 1x, (B, C, H, W)
+            values (Sequence[Tensor]): reference values, one per scale s in
+                :attr:`scales`, each (B, C_s, s*H, s*W)
+
+        Returns:
+            tuple:
+            - soft (List[Tensor]): F_S = F_T * A per scale, each
+              (B, C_s, s*H, s*W)
+            - confidence (Tensor): A on the 1x grid, (B, 1, H, W)
+            - index (Tensor): D, reference position of each target position
+              (row-major), (B, N)
+        """
+        b, _, h, w = query.shape
+        self._check_values(values, b, (h, w))
+        conf, index = self.correlate(query, key)
+        conf = conf.view(b, 1, h, w)  # (B, 1, H, W)
+        transferred = self.transfer(values, index, (h, w))
+        soft = [
+            feat * self.resize_confidence(conf, scale)
+            for scale, feat in zip(self.scales, transferred)
+        ]
+        return soft, conf, index
+
+    @staticmethod
+    def resize_confidence(conf: Tensor, scale: int) -> Tensor:
+        """Resize the confidence A (B, 1, H, W) to (B, 1, s*H, s*W)."""
+        if scale == 1:
+            return conf
+        return F.interpolate(
+            conf, scale_factor=scale, mode='bilinear', align_corners=False)
+
+    def _check_values(self, values: Sequence[Tensor], batch: int,
+                      grid_size: Tuple[int, int]) -> None:
+        if len(values) != len(self.scales):
+            raise ValueError(f'got {len(values)} value feature maps, '
+                             f'expected one per scale {self.scales}')
+        h, w = grid_size
+        for scale, value in zip(self.scales, values):
+            expected = (batch, scale * h, scale * w)
+            got = (value.shape[0], ) + tuple(value.shape[-2:])
+            if value.dim() != 4 or got != expected:
+                raise ValueError(
+                    f'value features at scale {scale}x have shape '
+                    f'{tuple(value.shape)}, expected (B={batch}, C, '
+                    f'{scale * h}, {scale * w}) for a {h}x{w} 1x grid')
