@@ -1,0 +1,1 @@
+from pycocotools.mask import *  # noqa: F401,F403
