@@ -1,1 +1,14 @@
-from .hooks import *  # noqa: F401,F403
+from .cpu_distributed import (CPUAwareDistributedDataParallel,
+                              patch_mmengine_cpu_init_dist)
+from .hooks import (AtomicCheckpointHook, AtomicLocalBackend,
+                    NonFiniteLossError, NonFiniteLossHook, RNGStateHook,
+                    get_rng_state, set_rng_state)
+
+patch_mmengine_cpu_init_dist()
+
+__all__ = [
+    'AtomicCheckpointHook', 'AtomicLocalBackend',
+    'CPUAwareDistributedDataParallel', 'NonFiniteLossError',
+    'NonFiniteLossHook', 'RNGStateHook', 'get_rng_state',
+    'patch_mmengine_cpu_init_dist', 'set_rng_state'
+]

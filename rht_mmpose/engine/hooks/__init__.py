@@ -1,1 +1,8 @@
-__all__ = []
+from .atomic_checkpoint_hook import AtomicCheckpointHook, AtomicLocalBackend
+from .non_finite_loss_hook import NonFiniteLossError, NonFiniteLossHook
+from .rng_state_hook import RNGStateHook, get_rng_state, set_rng_state
+
+__all__ = [
+    'AtomicCheckpointHook', 'AtomicLocalBackend', 'NonFiniteLossError',
+    'NonFiniteLossHook', 'RNGStateHook', 'get_rng_state', 'set_rng_state'
+]
