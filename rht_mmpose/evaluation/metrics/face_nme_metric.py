@@ -473,8 +473,7 @@ class FaceNMEMetric(NME):
             tagged = [tagged]
         tagged = set(tagged or [])
         for tag in self.subset_tags:
-            val = ds.get(tag)
-            if tag in tagged or (val is not None and bool(np.any(val))):
+            if tag in tagged or _truthy(ds.get(tag)):
                 names.append(tag)
         if self.subset_entries:
             keys = _sample_keys(ds.get('img_id'), ds.get('img_path'))
@@ -658,6 +657,16 @@ class _quiet:
 
     def __exit__(self, *exc):
         return self._ctx.__exit__(*exc)
+
+
+def _truthy(val) -> bool:
+    """A subset flag: 1 / True / non-empty array with a non-zero entry; the
+    strings '', '0', 'false', 'no' count as unset."""
+    if val is None:
+        return False
+    if isinstance(val, str):
+        return val.strip().lower() not in ('', '0', 'false', 'no')
+    return bool(np.any(np.asarray(val)))
 
 
 def _nan_to_none(v):

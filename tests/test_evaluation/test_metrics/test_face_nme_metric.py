@@ -14,8 +14,8 @@ from rht_mmpose.evaluation import FaceNMEMetric, resolve_keypoint_scheme
 def make_sample(gt, pred, vis=None, img_id=0, img_path=None, bbox=None,
                 **meta):
     """A data sample as ``PoseDataSample.to_dict()`` gives it to metrics."""
-    gt = np.asarray(gt, dtype=np.float32)
-    pred = np.asarray(pred, dtype=np.float32)
+    gt = np.asarray(gt, dtype=np.float64)
+    pred = np.asarray(pred, dtype=np.float64)
     vis = np.ones(len(gt), np.float32) if vis is None else np.asarray(vis)
     gt_instances = dict(keypoints=gt[None], keypoints_visible=vis[None])
     if bbox is not None:
@@ -242,6 +242,7 @@ def test_subset_tags_from_metainfo():
     for s, p, b in zip(samples, pose, blur):
         s['pose'] = p
         s['blur'] = np.array(b)
+    samples[4]['blur'] = 'false'  # string flags are read too
     samples[1]['subsets'] = ['blur']  # tag via a list
     metric = FaceNMEMetric('box', subset_tags=['pose', 'blur', 'makeup'],
                            save_per_image=False)
