@@ -1,0 +1,74 @@
+"""300W read straight from folders of ``.pts`` files."""
+import hashlib
+import os
+import os.path as osp
+from typing import Optional, Sequence
+
+from mmpose.datasets import Face300WDataset
+from mmpose.registry import DATASETS
+
+from .pts_to_coco import convert, list_pts
+
+DEFAULT_CACHE_DIR = osp.join('work_dirs', 'rht_cache')
+
+
+def pts_json_path(data_root: str, pts_folders: Sequence[str],
+                  cache_dir: str) -> str:
+    """Cache path of the converted json, keyed by the folders' content.
+
+    The key hashes the folder names and every ``.pts`` file's name, size
+    and modification time, so an edited annotation gives a new json.
+    """
+    h = hashlib.sha1(b'pts_to_coco-v1')
+    h.update(osp.abspath(data_root).encode())
+    for path in list_pts(pts_folders, data_root):
+        st = os.stat(path)
+        h.update(f'{osp.relpath(path, data_root)}|{st.st_size}|'
+                 f'{st.st_mtime_ns}\n'.encode())
+    name = '_'.join(f.strip('/').replace('/', '-') for f in pts_folders)
+    return osp.join(cache_dir, f'300w_{name}_{h.hexdigest()[:12]}.json')
+
+
+@DATASETS.register_module()
+class Face300WPtsDataset(Face300WDataset):
+    """:class:`mmpose.datasets.Face300WDataset` built from ``.pts`` folders.
+
+    What differs: instead of ``ann_file`` it takes ``pts_folders`` under
+    ``data_root``; on first use it converts them (with
+    :func:`rht_mmpose.datasets.pts_to_coco.convert`) into a json cached in
+    ``cache_dir`` (written atomically; the name carries a hash of the
+    folders' content) and loads that. Images are read from ``data_root``,
+    which may be read-only. Metainfo: MMPose's 300W (68 points).
+
+    Args:
+        data_root (str): Folder holding ``pts_folders``.
+        pts_folders (Sequence[str]): e.g. ``['afw', 'helen/trainset']``.
+        cache_dir (str, optional): Where the json goes. Defaults to
+            ``work_dirs/rht_cache`` (relative to the working directory).
+        **kwargs: The other arguments of ``Face300WDataset`` (not
+            ``ann_file`` / ``data_prefix``).
+    """
+
+    def __init__(self,
+                 data_root: str,
+                 pts_folders: Sequence[str],
+                 cache_dir: Optional[str] = None,
+                 **kwargs) -> None:
+        for key in ('ann_file', 'data_prefix'):
+            if key in kwargs:
+                raise ValueError(f'{self.__class__.__name__} sets {key} '
+                                 f'itself; got {key}={kwargs[key]!r}')
+        if isinstance(pts_folders, str):
+            pts_folders = [pts_folders]
+        self.pts_folders = list(pts_folders)
+        self.cache_dir = cache_dir or DEFAULT_CACHE_DIR
+        ann_file = osp.abspath(
+            pts_json_path(data_root, self.pts_folders, self.cache_dir))
+        if not osp.isfile(ann_file):
+            # every rank may convert: the write is atomic and identical
+            convert(self.pts_folders, ann_file, data_root, progress=False)
+        super().__init__(
+            ann_file=ann_file,
+            data_root=data_root,
+            data_prefix=dict(img=''),
+            **kwargs)
