@@ -98,9 +98,13 @@ def mmengine_safe_globals() -> list:
     checkpoint pickles, to allow-list for ``torch.load(weights_only=True)``.
 
     Returns:
-        list: ``HistoryBuffer`` (message hub), and the numpy reconstructors,
-        array, dtype and scalar types found in ``dataset_meta`` and in the
-        message hub's logged scalars.
+        list: ``HistoryBuffer`` (message hub); ``getattr``, because pickle
+        protocol 2 stores the message hub's ``statistics_methods``
+        (``HistoryBuffer.min`` ...) as ``getattr(HistoryBuffer, 'min')`` (the
+        restricted unpickler still calls only allow-listed callables, so
+        this lets a file look attributes up, not call them); and the numpy
+        reconstructors, array, dtype and scalar types found in
+        ``dataset_meta`` and in the logged scalars.
     """
     import numpy as np
     from mmengine.logging import HistoryBuffer
@@ -108,7 +112,8 @@ def mmengine_safe_globals() -> list:
         from numpy._core import multiarray
     except ImportError:  # pragma: no cover - numpy < 2
         from numpy.core import multiarray
-    allowed = [HistoryBuffer, multiarray._reconstruct, multiarray.scalar,
+    allowed = [HistoryBuffer, getattr, multiarray._reconstruct,
+               multiarray.scalar,
                np.ndarray, np.dtype]
     # numpy >= 1.25 pickles dtypes as instances of np.dtypes.*DType classes.
     dtypes = getattr(np, 'dtypes', None)
