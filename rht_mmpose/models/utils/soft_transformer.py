@@ -79,28 +79,37 @@ class SoftTransformer(nn.Module):
 
         Returns:
             tuple:
-            - confidence (Tensor): max correlation A, (B, N)
+            - confidence (Tensor): max correlation A, (B, N), float32 (or
+              float64 for float64 inputs)
             - index (Tensor): argmax D (reference position), (B, N), int64
         """
         if query.dim() != 4 or query.shape != key.shape:
             raise ValueError(
                 f'query {tuple(query.shape)} and key {tuple(key.shape)} must '
                 'be 4-D tensors of the same shape (B, C, H, W)')
-        # (B, C*9, N), every column the flattened 3x3 patch of a position
-        q = F.normalize(
-            F.unfold(query, kernel_size=3, padding=1), dim=1, eps=self.eps)
-        k = F.normalize(
-            F.unfold(key, kernel_size=3, padding=1), dim=1, eps=self.eps)
-        k_t = k.transpose(1, 2)  # (B, N, C*9)
-        num = q.shape[-1]
-        step = num if self.chunk_size is None else self.chunk_size
-        confs, idxs = [], []
-        for start in range(0, num, step):
-            # (B, N_ref, n_chunk): correlations of a chunk of targets
-            corr = torch.bmm(k_t, q[..., start:start + step])
-            conf, idx = corr.max(dim=1)  # (B, n_chunk)
-            confs.append(conf)
-            idxs.append(idx)
+        # float32 at least, also under autocast: the argmax must not flip
+        # between near-equal patches because of fp16 rounding
+        dtype = torch.promote_types(query.dtype, torch.float32)
+        with torch.autocast(device_type=query.device.type, enabled=False):
+            # (B, C*9, N), every column the flattened 3x3 patch of a position
+            q = F.normalize(
+                F.unfold(query.to(dtype), kernel_size=3, padding=1),
+                dim=1,
+                eps=self.eps)
+            k = F.normalize(
+                F.unfold(key.to(dtype), kernel_size=3, padding=1),
+                dim=1,
+                eps=self.eps)
+            k_t = k.transpose(1, 2)  # (B, N, C*9)
+            num = q.shape[-1]
+            step = num if self.chunk_size is None else self.chunk_size
+            confs, idxs = [], []
+            for start in range(0, num, step):
+                # (B, N_ref, n_chunk): correlations of a chunk of targets
+                corr = torch.bmm(k_t, q[..., start:start + step])
+                conf, idx = corr.max(dim=1)  # (B, n_chunk)
+                confs.append(conf)
+                idxs.append(idx)
         return torch.cat(confs, dim=1), torch.cat(idxs, dim=1)
 
     def transfer(self, values: Sequence[Tensor], index: Tensor,
@@ -156,7 +165,7 @@ class SoftTransformer(nn.Module):
         conf = conf.view(b, 1, h, w)  # (B, 1, H, W)
         transferred = self.transfer(values, index, (h, w))
         soft = [
-            feat * self.resize_confidence(conf, scale)
+            feat * self.resize_confidence(conf, scale).to(feat.dtype)
             for scale, feat in zip(self.scales, transferred)
         ]
         return soft, conf, index

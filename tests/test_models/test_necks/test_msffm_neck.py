@@ -1,0 +1,58 @@
+import pytest
+import torch
+
+from rht_mmpose.models.necks import MSFFMNeck
+
+REF_CHANNELS = (16, 8, 4)
+
+
+def ref_feats(grid=4, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return [
+        torch.randn(2, c, s * grid, s * grid, generator=g, requires_grad=True)
+        for s, c in zip((1, 2, 4), REF_CHANNELS)
+    ]
+
+
+@pytest.mark.parametrize('in_scale,fg_channels', [(1, (16, 8, 4)),
+                                                  (2, (6, 6))])
+def test_gradients_reach_every_scale(in_scale, fg_channels):
+    """Trans-R layout (F_G at 1x) and Trans-H layout (F_G at 2x: the 1x
+    features are upsampled and fused too)."""
+    neck = MSFFMNeck(
+        out_channels=5,
+        in_scale=in_scale,
+        fg_channels=fg_channels,
+        ref_channels=REF_CHANNELS)
+    fg = torch.randn(2, fg_channels[0], 4 * in_scale, 4 * in_scale,
+                     requires_grad=True)
+    soft, hard = ref_feats(seed=1), ref_feats(seed=2)
+    out = neck(fg, soft, hard)
+    assert out.shape == (2, 5, 16, 16)
+    out.square().sum().backward()
+    for t in [fg, *soft, *hard]:
+        assert t.grad is not None and t.grad.abs().sum() > 0
+
+
+def test_single_module_and_baseline():
+    fg = torch.randn(2, 16, 4, 4)
+    only_stm = MSFFMNeck(5, ref_channels=REF_CHANNELS, use_htm=False,
+                         fg_channels=(16, 8, 4))
+    assert only_stm(fg, soft=ref_feats()).shape == (2, 5, 16, 16)
+    base = MSFFMNeck(5, with_reference=False, fg_channels=(16, 8, 4),
+                     ref_channels=REF_CHANNELS)
+    assert len(base.fuse_blocks) == 0
+    assert base(fg).shape == (2, 5, 16, 16)
+
+
+def test_bad_sizes():
+    neck = MSFFMNeck(5, fg_channels=(16, 8, 4), ref_channels=REF_CHANNELS)
+    soft, hard = ref_feats(), ref_feats()
+    # F_G 5x5 does not match the 4x4 grid of the transformed features
+    with pytest.raises(ValueError, match=r'scale 1x have shape '
+                       r'\(2, 16, 4, 4\), expected \(2, 16, 5, 5\)'):
+        neck(torch.randn(2, 16, 5, 5), soft, hard)
+    with pytest.raises(ValueError, match=r'soft \(F_S\) features: got 2'):
+        neck(torch.randn(2, 16, 4, 4), soft[:2], hard)
+    with pytest.raises(ValueError, match=r'end at scale 2, expected'):
+        MSFFMNeck(5, fg_channels=(16, 8), ref_channels=REF_CHANNELS)
