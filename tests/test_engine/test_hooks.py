@@ -2,6 +2,7 @@
 training-run tests are in test_non_finite_loss_train.py and
 tests/test_tools/test_resume.py."""
 import random
+from collections import deque
 from types import SimpleNamespace
 
 import numpy as np
@@ -146,6 +147,7 @@ def test_atomic_checkpoint_hook_deletes_outdated_only_after_saving(tmp_path):
     hook.out_dir = str(tmp_path)
     from rht_mmpose.engine import AtomicLocalBackend
     hook.file_backend = AtomicLocalBackend()
+    hook.keep_ckpt_ids = deque(maxlen=1)  # what before_train sets up
     hook._save_checkpoint_with_step(runner, 1, dict(iter=1))
     hook._save_checkpoint_with_step(runner, 2, dict(iter=2))
     assert seen[1] == ('iter_2.pth', ['iter_1.pth', 'last_checkpoint'])
