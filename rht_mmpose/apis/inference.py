@@ -1,0 +1,525 @@
+"""Load a face landmark model and run it on faces of an image.
+
+Works with any MMPose top-down face model (config + checkpoint) and with the
+RHT extras when present: an ``RHTPoseEstimator`` picks its reference from
+the pool saved in its checkpoint; a user pool (images + landmarks) is
+rendered to heatmaps with the model's codec and installed with
+``set_reference_pool``.
+
+Note:
+    - N: number of faces (boxes) in an image
+    - K: number of landmarks
+    - P: number of boundaries (RHT models only)
+    - R: number of reference faces in a pool
+"""
+import copy
+import os
+import os.path as osp
+from typing import List, Optional, Sequence, Union
+
+import numpy as np
+import torch
+import torch.nn as nn
+from mmengine.config import Config
+
+from .errors import FaceInputError
+from .image_io import load_image
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+# The model used when no config / checkpoint is given (the demo's default).
+# The checkpoint embeds its config (mmengine saves ``meta['cfg']``);
+# BUNDLED_CONFIG is used only when it does not.
+BUNDLED_CHECKPOINT = osp.join(REPO_ROOT, 'checkpoints', 'rht_res50_300w.pth')
+BUNDLED_CONFIG = osp.join(REPO_ROOT, 'configs', 'rht_res50_300w.py')
+
+ImageType = Union[str, os.PathLike, np.ndarray]
+
+
+# ---------------------------------------------------------------- loading
+def _read_config(config, checkpoint_meta: Optional[dict]) -> Config:
+    if isinstance(config, Config):
+        return copy.deepcopy(config)
+    if config is None:
+        text = (checkpoint_meta or {}).get('cfg')
+        if isinstance(text, str) and text.strip():
+            return Config.fromstring(text, '.py')
+        if osp.isfile(BUNDLED_CONFIG):
+            return Config.fromfile(BUNDLED_CONFIG)
+        raise FaceInputError(
+            'the checkpoint carries no config and no config was given: pass '
+            'the config it was trained with (--config)')
+    path = os.fspath(config)
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'config {path!r} does not exist')
+    try:
+        return Config.fromfile(path)
+    except Exception as e:  # syntax errors, bad _base_ paths
+        raise FaceInputError(f'could not read config {path!r}: {e}') from e
+
+
+def _read_checkpoint(path: str) -> dict:
+    from mmengine.runner.checkpoint import _load_checkpoint
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'checkpoint {path!r} does not exist')
+    try:
+        ckpt = _load_checkpoint(path, map_location='cpu')
+    except Exception as e:
+        raise FaceInputError(
+            f'could not read checkpoint {path!r}: {type(e).__name__}: {e}'
+        ) from None
+    if not isinstance(ckpt, dict):
+        raise FaceInputError(f'checkpoint {path!r} holds a '
+                             f'{type(ckpt).__name__}, expected a state dict')
+    return ckpt
+
+
+def _state_dict(ckpt: dict) -> dict:
+    sd = ckpt.get('state_dict', ckpt)
+    return {(k[7:] if k.startswith('module.') else k): v
+            for k, v in sd.items() if isinstance(v, torch.Tensor)}
+
+
+def _describe_channels(c: int) -> str:
+    """'68 keypoints' or '68 keypoints + 13 boundaries' for heatmap channels."""
+    try:
+        from rht_mmpose.codecs.boundary_tables import (BOUNDARY_TABLES,
+                                                       channel_count)
+    except ImportError:  # pragma: no cover
+        return f'{c} keypoints'
+    for scheme in BOUNDARY_TABLES:
+        k, p = channel_count(scheme)
+        if c == k + p:
+            return f'{k} keypoints + {p} boundaries'
+    return f'{c} keypoints'
+
+
+def _check_checkpoint_fits(model: nn.Module, ckpt: dict, ckpt_path: str,
+                           cfg_name: str,
+                           cfg_num_keypoints: Optional[int]) -> None:
+    """Raise FaceInputError when the checkpoint's keypoint count (or any
+    parameter shape) does not match the model built from the config."""
+    meta = ckpt.get('meta', None) or {}
+    ckpt_k = (meta.get('dataset_meta', None) or {}).get('num_keypoints')
+    if ckpt_k is not None and cfg_num_keypoints is not None and \
+            int(ckpt_k) != int(cfg_num_keypoints):
+        raise FaceInputError(
+            f'checkpoint {ckpt_path!r} was trained for {int(ckpt_k)} '
+            f'keypoints but config {cfg_name!r} has {cfg_num_keypoints} '
+            f'keypoints; use the config the checkpoint was trained with')
+    sd = _state_dict(ckpt)
+    model_sd = model.state_dict()
+    common = [k for k in model_sd if k in sd]
+    if model_sd and not common:
+        raise FaceInputError(
+            f'checkpoint {ckpt_path!r} has none of the parameters of the '
+            f'model built from config {cfg_name!r} (is it a checkpoint of '
+            f'another model?)')
+    bad = [k for k in common if sd[k].shape != model_sd[k].shape]
+    if not bad:
+        return
+    head_bad = [k for k in bad if k.startswith('head.')]
+    if head_bad:
+        k = head_bad[-1]
+        c_ckpt, c_cfg = int(sd[k].shape[0]), int(model_sd[k].shape[0])
+        if c_ckpt != c_cfg:
+            raise FaceInputError(
+                f'checkpoint {ckpt_path!r} predicts '
+                f'{_describe_channels(c_ckpt)} but config {cfg_name!r} '
+                f'builds a model for {_describe_channels(c_cfg)} '
+                f'({k}: {tuple(sd[k].shape)} vs {tuple(model_sd[k].shape)})')
+    k = bad[0]
+    raise FaceInputError(
+        f'checkpoint {ckpt_path!r} does not fit config {cfg_name!r}: '
+        f'{len(bad)} parameters differ in shape, e.g. {k} is '
+        f'{tuple(sd[k].shape)} in the checkpoint and '
+        f'{tuple(model_sd[k].shape)} in the model')
+
+
+def _dataset_meta_from_config(cfg: Config) -> Optional[dict]:
+    from mmpose.datasets.datasets.utils import parse_pose_metainfo
+    from mmpose.registry import DATASETS
+    for mode in ('train', 'test', 'val'):
+        loader = cfg.get(f'{mode}_dataloader', None)
+        ds = loader.get('dataset', None) if loader else None
+        while isinstance(ds, dict):
+            if ds.get('metainfo', None) is not None:
+                return parse_pose_metainfo(ds['metainfo'])
+            try:
+                cls = DATASETS.get(ds['type'])
+            except Exception:
+                cls = None
+            if cls is not None and getattr(cls, 'METAINFO', None):
+                return parse_pose_metainfo(cls.METAINFO)
+            ds = ds.get('dataset', None)
+    return None
+
+
+# Transforms of a test pipeline that need ground truth (absent at inference).
+TARGET_TRANSFORMS = ('GenerateTarget', 'mmpose.GenerateTarget')
+
+
+def _strip_target_transforms(cfg: Config) -> None:
+    """Drop target generation from the test pipeline (some configs share
+    one pipeline between training and testing); ``inference_topdown`` runs
+    this pipeline on images without keypoints."""
+    loader = cfg.get('test_dataloader', None)
+    ds = loader.get('dataset', None) if loader else None
+    pipeline = ds.get('pipeline', None) if ds else None
+    if pipeline:
+        ds.pipeline = [
+            t for t in pipeline if t.get('type') not in TARGET_TRANSFORMS
+        ]
+
+
+def init_face_model(config: Union[str, Config, None] = None,
+                    checkpoint: Optional[str] = None,
+                    device: str = 'cpu',
+                    reference_pool=None,
+                    cfg_options: Optional[dict] = None) -> nn.Module:
+    """Build a face landmark model from a config and load a checkpoint.
+
+    Like mmpose's ``init_model``, plus: the bundled model when nothing is
+    given, the config embedded in the checkpoint when only a checkpoint is
+    given, a clear error when the checkpoint's keypoint count (or any
+    parameter shape) does not match the config, and installation of a user
+    reference pool on RHT models.
+
+    Args:
+        config (str | Config, optional): Model config. ``None``: the config
+            saved in the checkpoint, else :data:`BUNDLED_CONFIG`.
+        checkpoint (str, optional): Checkpoint. ``None`` with ``config=None``
+            means the bundled model (:data:`BUNDLED_CHECKPOINT`); ``None``
+            with a config gives random weights (a warning is printed).
+        device (str): Torch device, e.g. ``'cpu'`` or ``'cuda:0'``.
+        reference_pool (dict | str, optional): User reference faces for an
+            RHT model, see :func:`set_user_reference_pool`.
+        cfg_options (dict, optional): Overrides merged into the config.
+
+    Returns:
+        nn.Module: The model in eval mode on ``device`` with ``cfg`` and
+        ``dataset_meta`` attributes.
+
+    Raises:
+        FileNotFoundError: a given file does not exist, or no model is
+            bundled yet.
+        FaceInputError: the checkpoint does not fit the config, a bad
+            device, a config that cannot be read.
+    """
+    import rht_mmpose  # noqa: F401  registers the plugin's modules
+    from mmengine.registry import init_default_scope
+    from mmengine.runner.checkpoint import _load_checkpoint_to_model
+    from mmpose.models import build_pose_estimator
+    from mmengine.model.utils import revert_sync_batchnorm
+
+    if config is None and checkpoint is None:
+        if not osp.isfile(BUNDLED_CHECKPOINT):
+            raise FileNotFoundError(
+                f'no model is bundled yet (expected {BUNDLED_CHECKPOINT}); '
+                f'pass a config and a checkpoint (--config CONFIG '
+                f'--checkpoint CHECKPOINT)')
+        checkpoint = BUNDLED_CHECKPOINT
+    if str(device).startswith('cuda') and not torch.cuda.is_available():
+        raise FaceInputError(f'device {device!r} requested but CUDA is not '
+                             f'available; use --device cpu')
+
+    ckpt = _read_checkpoint(os.fspath(checkpoint)) if checkpoint else None
+    cfg = _read_config(config, (ckpt or {}).get('meta', None))
+    cfg_name = config if isinstance(config, (str, os.PathLike)) else (
+        'embedded in the checkpoint' if config is None else '<Config>')
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    if 'model' not in cfg:
+        raise FaceInputError(f'config {cfg_name!r} has no model')
+    cfg.model.train_cfg = None
+    _strip_target_transforms(cfg)
+    if 'pretrained' in cfg.model:
+        cfg.model.pretrained = None
+    # Do not download backbone weights that the checkpoint overwrites.
+    if checkpoint and isinstance(cfg.model.get('backbone', None), dict):
+        cfg.model.backbone.init_cfg = None
+    init_default_scope(cfg.get('default_scope', 'mmpose'))
+
+    model = build_pose_estimator(cfg.model)
+    model = revert_sync_batchnorm(model)
+    dataset_meta = _dataset_meta_from_config(cfg)
+    if ckpt is not None:
+        cfg_k = dataset_meta.get('num_keypoints') if dataset_meta else None
+        _check_checkpoint_fits(model, ckpt, os.fspath(checkpoint),
+                               str(cfg_name), cfg_k)
+        _load_checkpoint_to_model(
+            model, ckpt, strict=False, revise_keys=[(r'^module\.', '')])
+        meta = ckpt.get('meta', None) or {}
+        if meta.get('dataset_meta', None):
+            dataset_meta = meta['dataset_meta']
+    else:
+        print(f'warning: no checkpoint given for config {cfg_name!r}; the '
+              f'model has random weights')
+    model.dataset_meta = dataset_meta
+    model.cfg = cfg
+    model.to(device)
+    model.eval()
+    if reference_pool is not None:
+        set_user_reference_pool(model, reference_pool)
+    return model
+
+
+# ------------------------------------------------------------ references
+def get_codec(model: nn.Module):
+    """The model's heatmap codec (``head.decoder``, else ``cfg.codec``)."""
+    codec = getattr(getattr(model, 'head', None), 'decoder', None)
+    if codec is None and getattr(model, 'cfg', None) is not None and \
+            model.cfg.get('codec', None) is not None:
+        from mmpose.registry import KEYPOINT_CODECS
+        codec = KEYPOINT_CODECS.build(model.cfg.codec)
+    return codec
+
+
+def is_rht_model(model: nn.Module) -> bool:
+    """True for a model that uses reference faces (``set_reference_pool``)."""
+    return callable(getattr(model, 'set_reference_pool', None))
+
+
+def boundary_scheme_of(model: nn.Module) -> Optional[str]:
+    """The boundary scheme of a model's keypoints, or None when no layout
+    fits (e.g. LaPa's 106 points)."""
+    try:
+        from rht_mmpose.codecs.boundary_tables import \
+            boundary_scheme_from_metainfo
+        return boundary_scheme_from_metainfo(model.dataset_meta or {})
+    except (ImportError, ValueError):
+        return None
+
+
+def _read_pts(path: str) -> np.ndarray:
+    """Read a 300-W style ``.pts`` file into (K, 2)."""
+    with open(path) as f:
+        lines = [ln.strip() for ln in f]
+    start = lines.index('{') + 1
+    end = lines.index('}')
+    return np.array([[float(v) for v in ln.split()[:2]]
+                     for ln in lines[start:end]], dtype=np.float32)
+
+
+def _pool_from_folder(folder: str):
+    images, keypoints = [], []
+    from .image_io import IMAGE_EXTENSIONS
+    for name in sorted(os.listdir(folder)):
+        stem, ext = osp.splitext(name)
+        pts = osp.join(folder, stem + '.pts')
+        if ext.lower() in IMAGE_EXTENSIONS and osp.isfile(pts):
+            images.append(osp.join(folder, name))
+            keypoints.append(_read_pts(pts))
+    if not images:
+        raise FaceInputError(
+            f'reference folder {folder!r} has no image with a .pts file '
+            f'beside it')
+    return images, keypoints
+
+
+def render_reference_pool(model: nn.Module,
+                          images: Sequence[ImageType],
+                          keypoints: Sequence[np.ndarray],
+                          padding: float = 1.25) -> dict:
+    """Crop user reference faces and render their heatmaps with the codec.
+
+    Each face is cropped like the test pipeline crops a target (landmark box
+    padded by ``padding``, warped to ``codec.input_size``), its landmarks are
+    encoded with the model's codec (K landmark + P boundary channels at
+    ``codec.heatmap_size``) and the crop is downsampled (``INTER_AREA``) to
+    the reference size (``head.ref_size``, else the heatmap size).
+
+    Args:
+        model (nn.Module): A model with a codec.
+        images (Sequence[str | np.ndarray]): R images (paths or BGR arrays).
+        keypoints (Sequence[np.ndarray]): R arrays (K, 2) in image pixels.
+        padding (float): Box padding.
+
+    Returns:
+        dict: ``images`` (R, h, w, 3) uint8 BGR, ``heatmaps`` (R, C, h, w)
+        float32 (C = K + P for an RHT codec), ``keypoints`` (R, K, 2)
+        float32 in the reference image's pixels.
+    """
+    import cv2
+    from mmpose.structures.bbox import bbox_xyxy2cs, get_warp_matrix
+    codec = get_codec(model)
+    if codec is None:
+        raise FaceInputError('the model has no codec to render reference '
+                             'heatmaps with')
+    if len(images) != len(keypoints) or not len(images):
+        raise FaceInputError(
+            f'a reference pool needs as many landmark arrays as images '
+            f'(at least one), got {len(images)} images and '
+            f'{len(keypoints)} landmark arrays')
+    in_w, in_h = codec.input_size
+    hm_w, hm_h = codec.heatmap_size
+    r = getattr(getattr(model, 'head', None), 'ref_size', None)
+    ref_w, ref_h = (r, r) if r else (hm_w, hm_h)
+    k_model = (model.dataset_meta or {}).get('num_keypoints')
+    ref_imgs, ref_hms, ref_kpts = [], [], []
+    for i, (img, kpts) in enumerate(zip(images, keypoints)):
+        img = load_image(img)
+        kpts = np.asarray(kpts, dtype=np.float32).reshape(-1, 2)
+        if k_model is not None and len(kpts) != int(k_model):
+            raise FaceInputError(
+                f'reference {i} has {len(kpts)} landmarks, the model '
+                f'expects {k_model}')
+        bbox = np.concatenate([kpts.min(0), kpts.max(0)])[None]
+        center, scale = bbox_xyxy2cs(bbox, padding=padding)
+        center, scale = center[0], scale[0]
+        aspect = in_w / in_h
+        w, h = scale
+        scale = np.array([w, w / aspect] if w > h * aspect else
+                         [h * aspect, h], dtype=np.float32)
+        warp = get_warp_matrix(center, scale, 0., output_size=(in_w, in_h))
+        crop = cv2.warpAffine(img, warp, (in_w, in_h),
+                              flags=cv2.INTER_LINEAR)
+        kp = cv2.transform(kpts[None], warp)[0]
+        enc = codec.encode(kp[None], np.ones((1, len(kp)), np.float32))
+        small = cv2.resize(crop, (ref_w, ref_h), interpolation=cv2.INTER_AREA)
+        ref_imgs.append(small)
+        ref_hms.append(np.asarray(enc['heatmaps'], dtype=np.float32))
+        ref_kpts.append(kp * np.array([ref_w / in_w, ref_h / in_h],
+                                      np.float32))
+    return dict(
+        images=np.stack(ref_imgs),
+        heatmaps=np.stack(ref_hms),
+        keypoints=np.stack(ref_kpts))
+
+
+def set_user_reference_pool(model: nn.Module, reference_pool) -> dict:
+    """Render a user pool and install it with ``model.set_reference_pool``.
+
+    Args:
+        model (nn.Module): An RHT model.
+        reference_pool (dict | str): ``dict(images=[...], keypoints=[...])``
+            (R images, paths or BGR arrays, and R (K, 2) landmark arrays in
+            image pixels) or a folder of images with 300-W ``.pts`` files.
+
+    Returns:
+        dict: The rendered pool (see :func:`render_reference_pool`).
+    """
+    if not is_rht_model(model):
+        raise FaceInputError(
+            f'{type(model).__name__} does not use reference faces; a '
+            f'reference pool needs an RHT model')
+    if isinstance(reference_pool, (str, os.PathLike)):
+        folder = os.fspath(reference_pool)
+        if not osp.isdir(folder):
+            raise FileNotFoundError(
+                f'reference folder {folder!r} does not exist')
+        images, keypoints = _pool_from_folder(folder)
+    elif isinstance(reference_pool, dict):
+        images = reference_pool.get('images', None)
+        keypoints = reference_pool.get('keypoints',
+                                       reference_pool.get('landmarks', None))
+        if images is None or keypoints is None:
+            raise FaceInputError(
+                'reference_pool must have "images" and "keypoints", got '
+                f'keys {sorted(reference_pool)}')
+    else:
+        raise FaceInputError(
+            'reference_pool must be a dict(images=..., keypoints=...) or a '
+            f'folder, got {type(reference_pool).__name__}')
+    pool = render_reference_pool(model, images, keypoints)
+    model.set_reference_pool(pool['images'], pool['heatmaps'])
+    return pool
+
+
+# -------------------------------------------------------------- inference
+def inference_faces(model: nn.Module,
+                    img: ImageType,
+                    bboxes: Optional[np.ndarray] = None,
+                    bbox_format: str = 'xyxy',
+                    return_heatmaps: bool = False) -> list:
+    """Predict the landmarks of faces in one image.
+
+    Uses mmpose's ``inference_topdown`` (the config's test pipeline, the
+    model's ``test_step``); RHT models pick their reference themselves.
+
+    Args:
+        model (nn.Module): From :func:`init_face_model`.
+        img (str | np.ndarray): Image path or array in OpenCV order (BGR);
+            grey, grey+alpha, BGRA, 16-bit and float images are converted
+            to BGR uint8.
+        bboxes (np.ndarray, optional): (N, 4) boxes, or (N, 5) with scores;
+            ``None``: the whole image is one face. An empty array gives an
+            empty list.
+        bbox_format (str): ``'xyxy'`` or ``'xywh'``.
+        return_heatmaps (bool): Also return the predicted heatmaps in
+            ``pred_fields.heatmaps`` (crop space, (C, h, w)).
+
+    Returns:
+        list[PoseDataSample]: N samples; ``pred_instances`` holds
+        ``keypoints`` (1, K, 2) in image pixels, ``keypoint_scores`` (1, K),
+        ``bboxes`` (1, 4) xyxy and ``bbox_scores`` (1,).
+    """
+    from mmpose.apis import inference_topdown
+    if bbox_format not in ('xyxy', 'xywh'):
+        raise FaceInputError(f"bbox_format must be 'xyxy' or 'xywh', got "
+                             f'{bbox_format!r}')
+    img_path = os.fspath(img) if isinstance(img, (str, os.PathLike)) \
+        else None
+    image = load_image(img)
+    h, w = image.shape[:2]
+    scores = None
+    if bboxes is None:
+        boxes = np.array([[0, 0, w, h]], dtype=np.float32)
+        bbox_format = 'xyxy'
+    else:
+        boxes = np.asarray(bboxes, dtype=np.float32)
+        if boxes.size == 0:
+            return []
+        if boxes.ndim == 1:
+            boxes = boxes[None]
+        if boxes.ndim != 2 or boxes.shape[1] not in (4, 5):
+            raise FaceInputError(
+                f'bboxes must have shape (N, 4) or (N, 5), got {boxes.shape}')
+        if boxes.shape[1] == 5:
+            scores = boxes[:, 4].copy()
+            boxes = boxes[:, :4]
+        if not np.isfinite(boxes).all():
+            raise FaceInputError('bboxes contain NaN or infinite values')
+
+    test_cfg = getattr(model, 'test_cfg', None)
+    old = None
+    if isinstance(test_cfg, dict):
+        old = test_cfg.get('output_heatmaps', None)
+        test_cfg['output_heatmaps'] = bool(return_heatmaps) or bool(old)
+    try:
+        samples = inference_topdown(model, image, boxes, bbox_format)
+    finally:
+        if isinstance(test_cfg, dict):
+            if old is None:
+                test_cfg.pop('output_heatmaps', None)
+            else:
+                test_cfg['output_heatmaps'] = old
+    for i, sample in enumerate(samples):
+        sample.set_metainfo(dict(img_path=img_path, ori_shape=(h, w)))
+        if scores is not None:
+            sample.pred_instances.bbox_scores = scores[i:i + 1]
+    return samples
+
+
+def get_reference_used(model: nn.Module, sample) -> Optional[dict]:
+    """The pool reference an RHT model used for one predicted face.
+
+    Args:
+        model (nn.Module): The model that made the prediction.
+        sample (PoseDataSample): A sample from :func:`inference_faces`.
+
+    Returns:
+        dict | None: ``index`` (list of k pool indices), ``image`` (R, R, 3)
+        uint8 BGR and ``heatmaps`` (C, R, R) float32 of the first of them;
+        ``None`` for models without references.
+    """
+    idx = sample.metainfo.get('ref_pool_index', None)
+    images = getattr(model, 'pool_images', None)
+    heatmaps = getattr(model, 'pool_heatmaps', None)
+    if idx is None or images is None or heatmaps is None:
+        return None
+    idx = [int(i) for i in np.atleast_1d(idx)]
+    first = idx[0]
+    return dict(
+        index=idx,
+        image=images[first].permute(1, 2, 0).cpu().numpy().astype(np.uint8),
+        heatmaps=heatmaps[first].float().cpu().numpy())
