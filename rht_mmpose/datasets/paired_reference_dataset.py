@@ -83,8 +83,8 @@ class PairedReferenceDataset(BaseDataset):
         ref_img_id (int, optional): Pool ``img_id`` for ``'fixed'``.
         allow_self (bool): Allow a target to be its own reference.
         cache_dir (str, optional): SIFT cache folder. Defaults to
-            ``work_dirs/rht_cache``; ``None`` disables disk caching only
-            when given as ``cache_dir=''``.
+            ``work_dirs/rht_cache``; ``None`` or ``''`` keeps the SIFT data
+            in memory only.
         sift_cfg (dict, optional): ``crop_size``, ``max_features``,
             ``ratio``, ``progress`` of :class:`SiftFaceIndex`.
         test_mode (bool, optional): Defaults to the wrapped dataset's.

@@ -68,7 +68,9 @@ def test_tables_valid_for_scheme(data_root, scheme):
             xs = kpts[bounds[b], 0].mean()
             lower = name.replace('upper', 'lower')
             if 'upper' in name and lower in names:
-                assert ys < kpts[bounds[names.index(lower)], 1].mean(), name
+                y_low = kpts[bounds[names.index(lower)], 1].mean()
+                # a closed mouth has coinciding inner lips
+                assert ys < y_low + (1e-3 if 'inner' in name else 0), name
             right = name.replace('left', 'right')
             if 'left' in name:
                 assert xs < kpts[bounds[names.index(right)], 0].mean(), name
