@@ -349,3 +349,44 @@ def test_real_mmpose_annotations(data_root, name, cls, io):
     ])
     assert out['NME_io'] == pytest.approx(expected, rel=1e-5)
     assert out['FR@0.1'] == 0.0 and 0.9 < out['AUC@0.1'] < 1.0
+
+
+def test_single_image_agrees_with_mmpose_nme():
+    """With one image, per-image and per-point averaging coincide."""
+    from mmpose.evaluation.metrics import NME
+    rng = np.random.default_rng(1)
+    gt = rng.uniform(0, 100, (98, 2))
+    sample = make_sample(gt, gt + rng.normal(0, 2, gt.shape))
+    meta = dict(dataset_name='wflw', num_keypoints=98)
+    ref = NME(norm_mode='keypoint_distance')
+    ref.dataset_meta = meta
+    ref.process([], [sample])
+    ours = FaceNMEMetric(save_per_image=False)
+    out = run(ours, [sample], meta)
+    assert out['NME'] == pytest.approx(ref.compute_metrics(ref.results)['NME'])
+
+
+def test_through_mmengine_evaluator_with_pose_data_samples(tmp_path):
+    """PoseDataSample -> Evaluator.process (to_dict) -> keys and tags."""
+    from mmengine.evaluator import Evaluator
+    from mmengine.structures import InstanceData
+    from mmpose.structures import PoseDataSample
+    gt = face68()
+    evaluator = Evaluator(
+        dict(type='FaceNMEMetric', norm_mode=['inter_ocular', 'inter_pupil'],
+             subset_tags=['pose'], outfile_prefix=str(tmp_path / 'r')))
+    evaluator.dataset_meta = META_300W
+    samples = []
+    for i, (shift, pose) in enumerate(((3, 1), (0, 0))):
+        ds = PoseDataSample(
+            metainfo=dict(img_id=i, img_path=f'{i}.png', pose=pose))
+        ds.gt_instances = InstanceData(
+            keypoints=gt[None], keypoints_visible=np.ones((1, 68)))
+        ds.pred_instances = InstanceData(keypoints=gt[None] + [shift, 0])
+        samples.append(ds)
+    evaluator.process(samples, dict(inputs=None))
+    out = evaluator.evaluate(2)
+    assert out['NME_io'] == pytest.approx(3 / 20 / 2)
+    assert out['NME/pose'] == pytest.approx(3 / 20)
+    assert out['NME_ip/pose'] == pytest.approx(3 / 14)
+    assert osp.isfile(tmp_path / 'r.per_image.json')
