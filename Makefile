@@ -22,7 +22,6 @@ $(STAMP): requirements.txt constraints.txt setup.py
 	$(PIP_INSTALL) -r requirements.txt
 	# openmim pins old versions of its own dependencies; its runtime needs are listed here.
 	$(PIP_INSTALL) --no-deps openmim==0.3.9 model-index==0.1.11 opendatalab==0.0.10 ordered-set==4.1.0
-	$(PIP_INSTALL) click colorama rich tabulate requests
 	$(PIP_INSTALL) --no-deps --no-build-isolation -e .
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)

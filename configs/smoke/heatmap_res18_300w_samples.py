@@ -33,8 +33,8 @@ model = dict(
         type='HeatmapHead',
         in_channels=512,
         out_channels=68,
-        deconv_out_channels=(32, 32),
-        deconv_kernel_sizes=(4, 4),
+        deconv_out_channels=(32, 32, 32),
+        deconv_kernel_sizes=(4, 4, 4),
         loss=dict(type='KeypointMSELoss', use_target_weight=True),
         decoder=codec),
     test_cfg=dict(flip_test=False))
