@@ -18,7 +18,7 @@ $(STAMP): requirements.txt constraints.txt setup.py
 	# mmcv 2.1.0 has no wheel on PyPI: compiled once, then reused from pip's wheel cache.
 	MMCV_WITH_OPS=1 MAX_JOBS=2 $(PIP_INSTALL) --no-build-isolation mmcv==2.1.0
 	# xtcocotools compiled against the pinned numpy.
-	$(PIP_INSTALL) --no-build-isolation --no-binary xtcocotools xtcocotools==1.14.3 cython
+	$(PIP_INSTALL) --no-build-isolation --no-binary xtcocotools xtcocotools==1.14.3 cython==3.3.1
 	$(PIP_INSTALL) -r requirements.txt
 	# openmim pins old versions of its own dependencies; its runtime needs are listed here.
 	$(PIP_INSTALL) --no-deps openmim==0.3.9 model-index==0.1.11 opendatalab==0.0.10 ordered-set==4.1.0

@@ -83,25 +83,64 @@ def _draw():
             float(torch.rand(1)))
 
 
+class _Loop:
+    """Stand-in for IterBasedTrainLoop: ``iter`` done, an iterator whose
+    creation of each batch draws from the torch RNG like a DataLoader."""
+
+    def __init__(self, it):
+        self.iter = it
+        self.dataloader_iterator = iter(self._batches())
+
+    @staticmethod
+    def _batches():
+        while True:
+            yield float(torch.empty((), dtype=torch.int64).random_())
+
+
+def _seed(s):
+    random.seed(s), np.random.seed(s), torch.manual_seed(s)
+
+
 def test_rng_state_round_trip_through_weights_only_load(tmp_path):
+    """Uninterrupted: 2 iterations, save, fetch + draw. Resumed: re-seed,
+    re-read 2 batches, fetch + draw -> the same numbers."""
     hook = RNGStateHook()
-    random.seed(1), np.random.seed(1), torch.manual_seed(1)
-    _draw()
+    _seed(1)
+    loop = _Loop(0)
+    next(loop.dataloader_iterator), _draw()
+    next(loop.dataloader_iterator), _draw()
     checkpoint = dict(meta={})
     hook.before_save_checkpoint(_runner(tmp_path), checkpoint)
-    expected = [_draw() for _ in range(3)]
+    expected = [(next(loop.dataloader_iterator), _draw()) for _ in range(2)]
     # the saved state is made of types the restricted unpickler accepts
     torch.save(checkpoint, tmp_path / 'c.pth')
     loaded = torch.load(tmp_path / 'c.pth', weights_only=True)
 
-    random.seed(7), np.random.seed(7), torch.manual_seed(7)  # a re-seed
+    _seed(7)  # the resumed process starts from a seed
     runner = _runner(tmp_path, resume=True)
+    runner.train_loop = _Loop(2)
     hook.after_load_checkpoint(runner, loaded)
-    hook.before_train_iter(runner, 0)
-    assert [_draw() for _ in range(3)] == expected
-    # only once: a later iteration does not rewind the generators
-    hook.before_train_iter(runner, 1)
-    assert _draw() != expected[0]
+    hook.before_train(runner)
+    for _ in range(2):  # mmengine skips the batches already trained on
+        next(runner.train_loop.dataloader_iterator)
+    got = [(next(runner.train_loop.dataloader_iterator), _draw())
+           for _ in range(2)]
+    assert got == expected
+    assert isinstance(runner.train_loop.dataloader_iterator, type(
+        loop.dataloader_iterator))  # unwrapped after the restore
+
+
+def test_rng_state_epoch_loop_restored_in_before_train(tmp_path):
+    hook = RNGStateHook()
+    checkpoint = dict(meta={})
+    hook.before_save_checkpoint(_runner(tmp_path), checkpoint)
+    expected = _draw()
+    _seed(3)
+    runner = _runner(tmp_path, resume=True)
+    runner.train_loop = SimpleNamespace(iter=4)  # no dataloader_iterator
+    hook.after_load_checkpoint(runner, checkpoint)
+    hook.before_train(runner)
+    assert _draw() == expected
 
 
 def test_rng_state_not_restored_for_load_from(tmp_path):
@@ -110,8 +149,9 @@ def test_rng_state_not_restored_for_load_from(tmp_path):
     hook.before_save_checkpoint(_runner(tmp_path), checkpoint)
     first = _draw()
     runner = _runner(tmp_path, resume=False)
+    runner.train_loop = SimpleNamespace(iter=0)
     hook.after_load_checkpoint(runner, checkpoint)
-    hook.before_train_iter(runner, 0)
+    hook.before_train(runner)
     assert _draw() != first
 
 

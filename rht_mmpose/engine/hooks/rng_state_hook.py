@@ -42,6 +42,34 @@ def set_rng_state(state: dict) -> None:
             torch.cuda.set_rng_state_all(cuda_states)
 
 
+class _RestoreAfterSkip:
+    """Wraps ``IterBasedTrainLoop.dataloader_iterator``: on a resume the loop
+    first re-reads the ``skip`` batches already trained on (each new
+    DataLoader iterator draws its base seed from the global torch RNG), then
+    fetches the first new batch. The saved state is set right before that
+    fetch, where the uninterrupted run stood when it saved the checkpoint."""
+
+    def __init__(self, loop, inner, skip: int, state: dict, logger) -> None:
+        self._loop, self._inner = loop, inner
+        self._skip, self._state, self._logger = skip, state, logger
+        self._calls = 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self._calls == self._skip:
+            set_rng_state(self._state)
+            self._loop.dataloader_iterator = self._inner  # unwrap
+            self._logger.info('restored the random generators\' state '
+                              'saved in the resumed checkpoint')
+        self._calls += 1
+        return next(self._inner)
+
+    def __getattr__(self, name):
+        return getattr(self._inner, name)
+
+
 @HOOKS.register_module()
 class RNGStateHook(Hook):
     """Make a resumed run draw the same random numbers as an uninterrupted
@@ -52,17 +80,22 @@ class RNGStateHook(Hook):
     the config's; the global generators (Python ``random``, numpy, torch,
     CUDA) restart from the seed, not from where the run was. This hook
     stores their state in ``checkpoint['meta']['rng_state']``
-    (``before_save_checkpoint``) and, after a resume, restores it in the
-    first ``before_train_iter``: from the first resumed iteration on, the
-    model-side draws (dropout, random reference choice in the model) are
-    those of the uninterrupted run. The resumed run's first batch is
-    already loaded by then (mmengine fetches it before that hook), so
-    data-pipeline draws of that one batch still come from the re-seeded
-    state.
+    (``before_save_checkpoint``) and restores it after a resume at the
+    point where the uninterrupted run stood when it saved:
+
+    - iteration-based loop: after mmengine has re-read the batches already
+      trained on, right before the first new batch is fetched;
+    - epoch-based loop: in ``before_train``, before the next epoch's data
+      iterator is made.
+
+    Exact unless validation ran between the checkpoint and the next
+    training batch (a validation data loader also draws from the torch
+    RNG; the resumed run does not repeat that validation).
 
     Only rank 0 writes checkpoints, so rank 0's state is saved and every
     rank restores it; this is exact with mmengine's default
     ``randomness=dict(diff_rank_seed=False)`` (all ranks share one seed).
+    ``load_from`` (fine-tuning, testing) leaves the generators alone.
 
     Enable it in a config with::
 
@@ -87,10 +120,16 @@ class RNGStateHook(Hook):
                 'RNGStateHook); random generators start from the seed')
         self._pending = state
 
-    def before_train_iter(self, runner, batch_idx: int,
-                          data_batch=None) -> None:
-        if self._pending is not None:
-            set_rng_state(self._pending)
-            self._pending = None
+    def before_train(self, runner) -> None:
+        if self._pending is None:
+            return
+        state, self._pending = self._pending, None
+        loop = runner.train_loop
+        inner = getattr(loop, 'dataloader_iterator', None)
+        if inner is not None:
+            loop.dataloader_iterator = _RestoreAfterSkip(
+                loop, inner, loop.iter, state, runner.logger)
+        else:
+            set_rng_state(state)
             runner.logger.info('restored the random generators\' state '
                                'saved in the resumed checkpoint')
