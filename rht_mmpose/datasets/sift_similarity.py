@@ -113,17 +113,30 @@ def match_scores(query: np.ndarray,
     scores = np.zeros(N, np.int32)
     if len(query) == 0 or N == 0:
         return scores
-    q = query.astype(np.float64)
-    qq = (q * q).sum(1)[:, None, None]  # (n, 1, 1)
+    # OpenCV's SIFT values are integers <= 255 with norms ~512, so every
+    # squared distance below is an exact integer in float32 (< 2^24) and
+    # the result equals BFMatcher's float32 L2 distances.
+    q = query.astype(np.float32)  # (n, 128)
+    qq = (q * q).sum(1)[:, None]  # (n, 1)
     valid = np.arange(D)[None] < pool_counts[:, None]  # (N, D)
     for s in range(0, N, chunk):
-        p = pool_desc[s:s + chunk].astype(np.float64)  # (c, D, 128)
-        pp = (p * p).sum(-1)[None]  # (1, c, D)
-        qp = np.einsum('nf,cdf->ncd', q, p)  # (n, c, D)
-        dist = np.sqrt(np.maximum(qq + pp - 2 * qp, 0.))
-        dist[:, ~valid[s:s + chunk]] = np.inf
-        two = np.partition(dist, 1, axis=-1)[..., :2]  # (n, c, 2)
-        good = two[..., 0] < ratio * two[..., 1]  # (n, c)
+        p = pool_desc[s:s + chunk].astype(np.float32)  # (c, D, 128)
+        c = len(p)
+        p = p.reshape(c * D, 128)  # (cD, 128)
+        pp = (p * p).sum(1)[None]  # (1, cD)
+        d2 = q @ p.T  # (n, cD)
+        d2 *= -2
+        d2 += qq
+        d2 += pp
+        d2 = d2.reshape(-1, c, D)  # (n, c, D)
+        d2[:, ~valid[s:s + chunk]] = np.inf
+        # two smallest per (query, pool face): argmin, mask, min
+        i1 = d2.argmin(-1)[..., None]  # (n, c, 1)
+        d1 = np.take_along_axis(d2, i1, -1)[..., 0]  # (n, c)
+        np.put_along_axis(d2, i1, np.inf, -1)
+        d2nd = d2.min(-1)  # (n, c)
+        good = np.sqrt(np.maximum(d1, 0)) < ratio * np.sqrt(
+            np.maximum(d2nd, 0))  # (n, c)
         scores[s:s + chunk] = good.sum(0)
     scores[pool_counts < 2] = 0
     return scores
