@@ -17,7 +17,9 @@ def save_small_checkpoint(path: str, out_channels: int = 68,
     mmengine does (``state_dict`` + ``meta`` with ``dataset_meta`` and
     ``cfg``)."""
     from mmengine.config import Config
+    from mmengine.registry import init_default_scope
     from mmpose.models import build_pose_estimator
+    init_default_scope('mmpose')
     cfg = Config.fromfile(SMOKE_CONFIG)
     cfg.model.head.out_channels = out_channels
     torch.manual_seed(seed)
@@ -100,9 +102,11 @@ def save_small_rht_checkpoint(path: str, data_root: str,
     train faces, saved with its config and dataset meta."""
     import glob
 
+    from mmengine.registry import init_default_scope
     from mmpose.models import build_pose_estimator
     from rht_mmpose.apis.inference import (_dataset_meta_from_config,
                                            _read_pts, render_reference_pool)
+    init_default_scope('mmpose')
     cfg = small_rht_config()
     torch.manual_seed(seed)
     model = build_pose_estimator(cfg.model)

@@ -1,0 +1,224 @@
+"""demo/face_demo.py: real photos, folders, videos, json, bad input."""
+import importlib.util
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+from tests.conftest import REPO_ROOT
+from tests.test_apis.small_model import SMOKE_CONFIG, save_small_checkpoint
+
+DEMO = osp.join(REPO_ROOT, 'demo', 'face_demo.py')
+
+
+def _load_demo():
+    spec = importlib.util.spec_from_file_location('face_demo', DEMO)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+face_demo = _load_demo()
+
+
+@pytest.fixture(scope='module')
+def ckpt(tmp_path_factory):
+    return save_small_checkpoint(
+        str(tmp_path_factory.mktemp('demo_model') / 'small.pth'))
+
+
+@pytest.fixture(scope='module')
+def demo_obj(ckpt, tmp_path_factory):
+    args = face_demo.parse_args([
+        'unused', '--checkpoint', ckpt, '--save-json', '--show-boundaries',
+        '--show-heatmaps'
+    ])
+    return face_demo.FaceDemo(args)
+
+
+def _run(argv, capsys):
+    code = face_demo.main(argv)
+    out, err = capsys.readouterr()
+    assert 'Traceback' not in out + err
+    return code, out, err
+
+
+def _check_json(path, samples):
+    with open(path) as f:
+        data = json.load(f)
+    assert set(data) == {'meta_info', 'instance_info'}
+    assert data['meta_info']['num_keypoints'] == 68
+    inst = data['instance_info']
+    assert len(inst) == len(samples)
+    for rec, sample in zip(inst, samples):
+        np.testing.assert_allclose(
+            rec['keypoints'], sample.pred_instances.keypoints[0], atol=1e-4)
+        np.testing.assert_allclose(
+            rec['keypoint_scores'], sample.pred_instances.keypoint_scores[0],
+            atol=1e-5)
+        np.testing.assert_allclose(
+            rec['bbox'][0], sample.pred_instances.bboxes[0], atol=1e-3)
+
+
+@pytest.mark.parametrize('name,min_faces', [('astronaut.png', 1),
+                                            ('t1.jpg', 4)])
+def test_real_photos_give_images_and_round_tripping_json(
+        name, min_faces, demo_obj, data_root, tmp_path):
+    src = osp.join(data_root, 'demo_images', name)
+    done = face_demo.run_images(demo_obj, [src], str(tmp_path))
+    samples = done['samples'][src]
+    assert len(samples) >= min_faces
+    out_img = cv2.imread(str(tmp_path / name))
+    ref = cv2.imread(src)
+    # landmarks + heatmap panel side by side
+    assert out_img.shape[0] == ref.shape[0]
+    assert out_img.shape[1] == 2 * ref.shape[1]
+    assert (out_img[:, :ref.shape[1]].astype(int) - ref).any()
+    stem = osp.splitext(name)[0]
+    _check_json(str(tmp_path / f'results_{stem}.json'), samples)
+    assert sorted(os.listdir(tmp_path)) == sorted(
+        [name, f'results_{stem}.json'])  # no temporary files left
+
+
+def test_cli_single_image_prints_output_and_summary(ckpt, data_root,
+                                                    tmp_path, capsys):
+    src = osp.join(data_root, 'demo_images', 'astronaut.png')
+    code, out, _ = _run(
+        [src, '--out-dir', str(tmp_path), '--checkpoint', ckpt], capsys)
+    assert code == 0
+    assert f'annotated image: {tmp_path / "astronaut.png"}' in out
+    assert 'summary: 1 faces in 1 images' in out and 's per face' in out
+    assert osp.isfile(tmp_path / 'astronaut.png')
+
+
+def test_folder_with_grey_rgba_16bit_and_a_non_image(
+        ckpt, data_root, tmp_path, capsys):
+    img = cv2.imread(osp.join(data_root, 'demo_images', 'astronaut.png'))
+    folder = tmp_path / 'in'
+    folder.mkdir()
+    cv2.imwrite(str(folder / 'grey.png'), cv2.cvtColor(img,
+                                                       cv2.COLOR_BGR2GRAY))
+    cv2.imwrite(str(folder / 'rgba.png'), cv2.cvtColor(img,
+                                                       cv2.COLOR_BGR2BGRA))
+    cv2.imwrite(str(folder / 'wide.png'), img.astype(np.uint16) * 257)
+    (folder / 'broken.jpg').write_bytes(b'\xff\xd8 not really')
+    (folder / 'readme.txt').write_text('not an image')
+    out_dir = tmp_path / 'out'
+    code, out, err = _run([
+        str(folder), '--out-dir',
+        str(out_dir), '--checkpoint', ckpt, '--save-json'
+    ], capsys)
+    assert code == 0, err
+    assert 'skipped' in out and 'broken.jpg' in out
+    assert 'summary: 3 faces in 3 images' in out
+    assert sorted(os.listdir(out_dir)) == [
+        'grey.png', 'results_grey.json', 'results_rgba.json',
+        'results_wide.json', 'rgba.png', 'wide.png'
+    ]
+
+
+def test_video(ckpt, data_root, tmp_path, capsys):
+    img = cv2.imread(osp.join(data_root, 'demo_images', 'astronaut.png'))
+    img = cv2.resize(img, (256, 256))
+    video = str(tmp_path / 'clip.mp4')
+    writer = cv2.VideoWriter(video, cv2.VideoWriter_fourcc(*'mp4v'), 10,
+                             (256, 256))
+    for _ in range(3):
+        writer.write(img)
+    writer.release()
+    out_dir = tmp_path / 'out'
+    code, out, err = _run(
+        [video, '--out-dir',
+         str(out_dir), '--checkpoint', ckpt, '--save-json'], capsys)
+    assert code == 0, err
+    assert 'summary: 3 faces in 3 frames' in out
+    cap = cv2.VideoCapture(str(out_dir / 'clip.mp4'))
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 3
+    cap.release()
+    data = json.load(open(out_dir / 'results_clip.json'))
+    assert [f['frame_id'] for f in data['instance_info']] == [1, 2, 3]
+    assert all(len(f['instances']) == 1 for f in data['instance_info'])
+
+
+def test_no_face_is_a_message_and_exit_0(ckpt, tmp_path, capsys):
+    img = tmp_path / 'wall.png'
+    cv2.imwrite(str(img), np.full((200, 300, 3), 128, np.uint8))
+    out_dir = tmp_path / 'out'
+    code, out, _ = _run(
+        [str(img), '--out-dir', str(out_dir), '--checkpoint', ckpt,
+         '--save-json'], capsys)
+    assert code == 0
+    assert 'no face found in' in out
+    assert os.listdir(out_dir) == []
+
+
+def _bad_inputs(tmp_path, data_root):
+    """(name, argv without --checkpoint, expected message part)."""
+    txt = tmp_path / 'notes.txt'
+    txt.write_text('hello')
+    empty = tmp_path / 'empty'
+    empty.mkdir()
+    (empty / 'readme.md').write_text('no images here')
+    video = tmp_path / 'broken.mp4'
+    video.write_bytes(b'\x00' * 100)
+    tiny = tmp_path / 'tiny.png'
+    cv2.imwrite(str(tiny), np.zeros((8, 8, 3), np.uint8))
+    a_file = tmp_path / 'a_file'
+    a_file.write_text('x')
+    src = osp.join(data_root, 'demo_images', 'astronaut.png')
+    out = str(tmp_path / 'out')
+    return [
+        ('missing', [str(tmp_path / 'nope.jpg'), '--out-dir', out],
+         'does not exist'),
+        ('not an image', [str(txt), '--out-dir', out], 'not an image'),
+        ('empty folder', [str(empty), '--out-dir', out], 'has no images'),
+        ('bad video', [str(video), '--out-dir', out], 'cannot open video'),
+        ('tiny', [str(tiny), '--out-dir', out], 'too small'),
+        ('unwritable out dir', [src, '--out-dir', str(a_file / 'sub')],
+         'cannot write to output directory'),
+        ('det config without checkpoint',
+         [src, '--out-dir', out, '--det-config', 'x.py'], 'both --det-config'),
+    ]
+
+
+def test_bad_inputs_are_one_line_errors(ckpt, data_root, tmp_path, capsys):
+    for name, argv, expect in _bad_inputs(tmp_path, data_root):
+        code, out, err = _run(argv + ['--checkpoint', ckpt], capsys)
+        assert code == 2, (name, out, err)
+        assert expect in err, (name, err)
+        assert err.startswith('error: '), (name, err)
+    assert not osp.exists(tmp_path / 'out' / 'astronaut.png')
+
+
+def test_directory_given_as_image_path(demo_obj, tmp_path):
+    """The API takes one image: a directory there is a user error (the
+    CLI treats a directory as a folder of images)."""
+    from rht_mmpose.apis import FaceInputError, inference_faces
+    with pytest.raises(FaceInputError, match='is a directory'):
+        inference_faces(demo_obj.model, str(tmp_path))
+
+
+def test_cli_process_keypoint_mismatch_and_missing_path(data_root, tmp_path):
+    """Real processes: exit status 2, one message, no traceback."""
+    ckpt = save_small_checkpoint(str(tmp_path / 'k19.pth'), out_channels=19,
+                                 num_keypoints_meta=19)
+    src = osp.join(data_root, 'demo_images', 'astronaut.png')
+    cases = [
+        ([src, '--config', SMOKE_CONFIG, '--checkpoint', ckpt],
+         ['19 keypoints', '68 keypoints']),
+        ([str(tmp_path / 'nope'), '--checkpoint', ckpt], ['does not exist']),
+    ]
+    for argv, expect in cases:
+        proc = subprocess.run(
+            [sys.executable, DEMO, *argv, '--out-dir',
+             str(tmp_path / 'out')],
+            cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 2, proc.stderr
+        assert 'Traceback' not in proc.stderr
+        for part in expect:
+            assert part in proc.stderr, proc.stderr
