@@ -27,7 +27,11 @@ import functools
 import torch
 import mmengine.dist.utils as mmengine_dist_utils
 from mmengine.model import MMDistributedDataParallel
-from mmpose.registry import MODEL_WRAPPERS
+# mmengine's Runner.wrap_model looks the wrapper type up with
+# ``MODEL_WRAPPERS.get`` on mmengine's root registry, which does not search
+# mmpose's child registry; so this one class registers there (mmpose's scope
+# still finds it through its parent).
+from mmengine.registry import MODEL_WRAPPERS
 
 _original_init_dist_pytorch = mmengine_dist_utils._init_dist_pytorch
 
