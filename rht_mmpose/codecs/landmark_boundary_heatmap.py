@@ -5,7 +5,6 @@ import cv2
 import numpy as np
 from mmpose.codecs.base import BaseKeypointCodec
 from mmpose.codecs.utils import (generate_gaussian_heatmaps,
-                                 generate_unbiased_gaussian_heatmaps,
                                  get_heatmap_maximum, refine_keypoints,
                                  refine_keypoints_dark)
 from mmpose.registry import KEYPOINT_CODECS
@@ -27,8 +26,9 @@ def catmull_rom_curve(points: np.ndarray,
     The curve passes through every point; consecutive duplicates are
     dropped; one point gives that point, two points a straight segment.
     The end tangents come from reflecting the second (second-to-last) point
-    through the first (last), so the curve is the same when the point order
-    is reversed (needed for flip consistency).
+    through the first (last), and every segment gets the same number of
+    samples, so the samples are the same when the point order is reversed
+    (needed for flip consistency).
 
     Note:
         - n: number of input points
@@ -36,8 +36,8 @@ def catmull_rom_curve(points: np.ndarray,
 
     Args:
         points (np.ndarray): (n, 2) points in order along the curve.
-        samples_per_pixel (float): Samples per pixel of chord length of a
-            segment (4 -> spacing <= ~0.4 px along the curve).
+        samples_per_pixel (float): Samples per pixel of the longest chord
+            (4 -> spacing <= ~0.4 px along the curve).
         alpha (float): 0.5 = centripetal (no cusps or self-intersections).
         max_samples_per_segment (int): Cap for far-away points.
 
@@ -52,72 +52,117 @@ def catmull_rom_curve(points: np.ndarray,
     pts = pts[keep]
     if len(pts) == 1:
         return pts
+    chords = np.linalg.norm(np.diff(pts, axis=0), axis=1)  # (n-1,)
+    n = int(min(max(np.ceil(chords.max() * samples_per_pixel) + 1, 2),
+                max_samples_per_segment))
+    u = np.linspace(0., 1., n)[None, :, None]  # (1, m, 1)
+    if len(pts) == 2:
+        return (pts[0] + u[0] * (pts[1] - pts[0])).reshape(-1, 2)
     ext = np.concatenate(
         [2 * pts[:1] - pts[1:2], pts, 2 * pts[-1:] - pts[-2:-1]], axis=0)
-    out = []
-    for i in range(1, len(ext) - 2):
-        p0, p1, p2, p3 = ext[i - 1], ext[i], ext[i + 1], ext[i + 2]
-        chord = np.linalg.norm(p2 - p1)
-        n = int(min(max(np.ceil(chord * samples_per_pixel) + 1, 2),
-                    max_samples_per_segment))
-        u = np.linspace(0., 1., n)[:, None]  # (n, 1)
-        if len(pts) == 2:
-            out.append(p1 + u * (p2 - p1))
-            continue
-        t0 = 0.
-        t1 = t0 + max(np.linalg.norm(p1 - p0), 1e-6)**alpha
-        t2 = t1 + max(chord, 1e-6)**alpha
-        t3 = t2 + max(np.linalg.norm(p3 - p2), 1e-6)**alpha
-        t = t1 + u * (t2 - t1)
-        a1 = (t1 - t) / (t1 - t0) * p0 + (t - t0) / (t1 - t0) * p1
-        a2 = (t2 - t) / (t2 - t1) * p1 + (t - t1) / (t2 - t1) * p2
-        a3 = (t3 - t) / (t3 - t2) * p2 + (t - t2) / (t3 - t2) * p3
-        b1 = (t2 - t) / (t2 - t0) * a1 + (t - t0) / (t2 - t0) * a2
-        b2 = (t3 - t) / (t3 - t1) * a2 + (t - t1) / (t3 - t1) * a3
-        c = (t2 - t) / (t2 - t1) * b1 + (t - t1) / (t2 - t1) * b2
-        c[0], c[-1] = p1, p2  # exact end points
-        out.append(c)
-    return np.concatenate(out, axis=0)
+    # segments i: p0 = ext[i], p1 = ext[i+1], p2 = ext[i+2], p3 = ext[i+3]
+    p0, p1, p2, p3 = (ext[k:len(ext) - 3 + k][:, None] for k in range(4))
+    dt = np.maximum(np.linalg.norm(np.diff(ext, axis=0), axis=1),
+                    1e-6)**alpha  # (n+1,)
+    t0 = np.zeros_like(dt[:-2])[:, None, None]
+    t1 = t0 + dt[:-2, None, None]
+    t2 = t1 + dt[1:-1, None, None]
+    t3 = t2 + dt[2:, None, None]
+    t = t1 + u * (t2 - t1)  # (S, m, 1)
+    a1 = (t1 - t) / (t1 - t0) * p0 + (t - t0) / (t1 - t0) * p1
+    a2 = (t2 - t) / (t2 - t1) * p1 + (t - t1) / (t2 - t1) * p2
+    a3 = (t3 - t) / (t3 - t2) * p2 + (t - t2) / (t3 - t2) * p3
+    b1 = (t2 - t) / (t2 - t0) * a1 + (t - t0) / (t2 - t0) * a2
+    b2 = (t3 - t) / (t3 - t1) * a2 + (t - t1) / (t3 - t1) * a3
+    c = (t2 - t) / (t2 - t1) * b1 + (t - t1) / (t2 - t1) * b2  # (S, m, 2)
+    c[:, 0], c[:, -1] = p1[:, 0], p2[:, 0]  # exact end points
+    return c.reshape(-1, 2)
 
 
-def render_boundary_heatmap(points: np.ndarray, heatmap_size: Tuple[int, int],
-                            sigma: float) -> np.ndarray:
+def render_boundary_heatmap(points: np.ndarray,
+                            heatmap_size: Tuple[int, int],
+                            sigma: float,
+                            out: Optional[np.ndarray] = None) -> np.ndarray:
     """Render one boundary: curve -> binary map -> distance transform.
 
     LAB style: the curve through ``points`` is rasterised densely (each
     sample rounded to the nearest pixel centre; pixel ``j`` covers
     coordinates ``[j - 0.5, j + 0.5)``), the Euclidean distance ``d`` of
-    every pixel to the nearest curve pixel is computed, and the value is
-    ``exp(-d^2 / (2 sigma^2))`` for ``d <= 3 sigma`` and 0 beyond. Curve
-    pixels have value 1. The curve is drawn on a canvas padded by
-    ``3 sigma + 1`` so that pixels near the map edge see curve parts just
-    outside the map.
+    every pixel to the nearest curve pixel is computed (exact, OpenCV
+    ``DIST_MASK_PRECISE``), and the value is ``exp(-d^2 / (2 sigma^2))``
+    for ``d <= 3 sigma`` and 0 beyond. Curve pixels have value 1. Curve
+    parts up to ``3 sigma + 1`` outside the map still light the pixels
+    near the edge. Only the window around the curve is transformed.
 
     Args:
         points (np.ndarray): (n, 2) points in heatmap coordinates.
         heatmap_size (tuple): [W, H].
         sigma (float): Boundary sigma in heatmap pixels.
+        out (np.ndarray, optional): (H, W) float32 zeros to draw into.
 
     Returns:
         np.ndarray: (H, W) float32 map; all zeros if the curve is outside.
     """
     W, H = heatmap_size
     pad = int(np.ceil(3 * sigma)) + 1
-    curve = catmull_rom_curve(points)
-    ij = np.floor(curve + 0.5).astype(np.int64) + pad  # (m, 2) x, y
-    inside = ((ij[:, 0] >= 0) & (ij[:, 0] < W + 2 * pad) & (ij[:, 1] >= 0)
-              & (ij[:, 1] < H + 2 * pad))
-    heatmap = np.zeros((H, W), dtype=np.float32)
+    heatmap = np.zeros((H, W), np.float32) if out is None else out
+    ij = np.floor(catmull_rom_curve(points) + 0.5).astype(np.int64)
+    inside = ((ij[:, 0] >= -pad) & (ij[:, 0] < W + pad) & (ij[:, 1] >= -pad)
+              & (ij[:, 1] < H + pad))
     if not inside.any():
         return heatmap
     ij = ij[inside]
-    canvas = np.ones((H + 2 * pad, W + 2 * pad), dtype=np.uint8)
-    canvas[ij[:, 1], ij[:, 0]] = 0
+    # window: curve box + pad on each side, clipped to the map + pad
+    x0, y0 = ij.min(0) - pad
+    x1, y1 = ij.max(0) + pad + 1
+    canvas = np.ones((y1 - y0, x1 - x0), dtype=np.uint8)
+    canvas[ij[:, 1] - y0, ij[:, 0] - x0] = 0
     dist = cv2.distanceTransform(canvas, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
-    dist = dist[pad:pad + H, pad:pad + W]
-    near = dist <= 3 * sigma
-    heatmap[near] = np.exp(-dist[near]**2 / (2 * sigma**2))
+    # paste the part of the window that lies on the map
+    hx0, hy0 = max(x0, 0), max(y0, 0)
+    hx1, hy1 = min(x1, W), min(y1, H)
+    if hx0 >= hx1 or hy0 >= hy1:
+        return heatmap
+    d = dist[hy0 - y0:hy1 - y0, hx0 - x0:hx1 - x0]
+    heatmap[hy0:hy1, hx0:hx1] = np.where(
+        d <= 3 * sigma, np.exp(-d**2 / (2 * sigma**2)), 0.)
     return heatmap
+
+
+def separable_unbiased_gaussians(heatmap_size: Tuple[int, int],
+                                 keypoints: np.ndarray,
+                                 keypoints_visible: np.ndarray,
+                                 sigma: float) -> Tuple[np.ndarray,
+                                                        np.ndarray]:
+    """Same maps and weights as MMPose's
+    ``generate_unbiased_gaussian_heatmaps`` (DARK: Gaussian at the exact
+    sub-pixel position, over the whole map), computed as an outer product
+    of two 1-D Gaussians (equal up to float rounding, ~10x faster).
+
+    Args:
+        heatmap_size (tuple): [W, H].
+        keypoints (np.ndarray): (1, K, 2) in heatmap coordinates.
+        keypoints_visible (np.ndarray): (1, K).
+        sigma (float): Sigma in heatmap pixels.
+
+    Returns:
+        tuple: (K, H, W) float32 heatmaps, (1, K) float32 weights.
+    """
+    W, H = heatmap_size
+    mu = keypoints[0].astype(np.float32)  # (K, 2)
+    weights = keypoints_visible.astype(np.float32).copy()  # (1, K)
+    radius = sigma * 3
+    off = ((mu[:, 0] - radius >= W) | (mu[:, 1] - radius >= H) |
+           (mu[:, 0] + radius + 1 < 0) | (mu[:, 1] + radius + 1 < 0))
+    keep = (weights[0] >= 0.5) & ~off
+    weights[0, off & (weights[0] >= 0.5)] = 0
+    x = np.arange(W, dtype=np.float32)
+    y = np.arange(H, dtype=np.float32)  # float32 maps, like MMPose
+    gx = np.exp(-(x[None] - mu[:, :1])**2 / (2 * sigma**2))  # (K, W)
+    gy = np.exp(-(y[None] - mu[:, 1:])**2 / (2 * sigma**2))  # (K, H)
+    gy[~keep] = 0
+    heatmaps = gy[:, :, None] * gx[:, None, :]  # (K, H, W)
+    return heatmaps, weights
 
 
 @KEYPOINT_CODECS.register_module()
@@ -282,26 +327,27 @@ class LandmarkBoundaryHeatmap(BaseKeypointCodec):
         visible = keypoints_visible * finite
         kpts = np.where(finite[..., None], kpts, -1e6)
 
-        generate = (generate_unbiased_gaussian_heatmaps
+        W, H = self.heatmap_size
+        boundaries = self.boundaries
+        heatmaps = np.zeros((K + len(boundaries), H, W), dtype=np.float32)
+        generate = (separable_unbiased_gaussians
                     if self.unbiased else generate_gaussian_heatmaps)
         landmark_heatmaps, keypoint_weights = generate(
             heatmap_size=self.heatmap_size,
             keypoints=kpts,
             keypoints_visible=visible,
             sigma=self.sigma)
+        heatmaps[:K] = landmark_heatmaps
 
-        W, H = self.heatmap_size
-        boundaries = self.boundaries
-        boundary_heatmaps = np.zeros((len(boundaries), H, W),
-                                     dtype=np.float32)
         for p, idx in enumerate(boundaries):
             if (visible[0, idx] < 0.5).any():
                 continue
-            boundary_heatmaps[p] = render_boundary_heatmap(
-                kpts[0, idx], self.heatmap_size, self.boundary_sigma)
+            render_boundary_heatmap(
+                kpts[0, idx],
+                self.heatmap_size,
+                self.boundary_sigma,
+                out=heatmaps[K + p])
 
-        heatmaps = np.concatenate([landmark_heatmaps, boundary_heatmaps],
-                                  axis=0).astype(np.float32)
         return dict(
             heatmaps=heatmaps,
             keypoint_weights=keypoint_weights.astype(np.float32))

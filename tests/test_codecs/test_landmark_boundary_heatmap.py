@@ -266,3 +266,20 @@ def test_errors_name_the_bad_value():
         codec.flip_indices_with_boundaries(list(range(68)))
     with pytest.raises(ValueError, match='not known yet'):
         LandmarkBoundaryHeatmap().boundary_flip_indices
+
+
+def test_separable_dark_gaussians_equal_mmpose():
+    from mmpose.codecs.utils import generate_unbiased_gaussian_heatmaps
+
+    from rht_mmpose.codecs.landmark_boundary_heatmap import \
+        separable_unbiased_gaussians
+    rng = np.random.RandomState(0)
+    kpts = rng.uniform(-12, 44, (1, 40, 2)).astype(np.float32)
+    vis = (rng.rand(1, 40) > 0.2).astype(np.float32)
+    vis[0, :3] = 0.3  # weak visibility stays as weight, no heatmap
+    ref_hm, ref_w = generate_unbiased_gaussian_heatmaps((32, 24), kpts, vis,
+                                                        1.5)
+    hm, w = separable_unbiased_gaussians((32, 24), kpts, vis, 1.5)
+    assert (ref_w == 0).sum() > (vis == 0).sum()  # some points off the map
+    np.testing.assert_array_equal(w, ref_w)
+    np.testing.assert_allclose(hm, ref_hm, atol=1e-6, rtol=0)
