@@ -4,10 +4,6 @@
 # resumed run can be compared with an uninterrupted one. Measures nothing.
 _base_ = ['./heatmap_res18_300w_samples.py']
 
-# ResNet-18 at 64x64 gives 2x2 features; three deconvs reach the codec's
-# 16x16 heatmaps (the parent's two stop at 8x8).
-model = dict(
-    head=dict(deconv_out_channels=(32, 32, 32), deconv_kernel_sizes=(4, 4, 4)))
 randomness = dict(seed=0)
 train_cfg = dict(by_epoch=False, max_iters=6, val_interval=6)
 param_scheduler = [
