@@ -5,7 +5,8 @@ Importing this package registers every module into MMPose's own registries
 ``custom_imports = dict(imports=['rht_mmpose'])`` line in a config is all the
 wiring a user needs.
 """
-from . import codecs, datasets, engine, evaluation, models, utils  # noqa: F401
+from . import (codecs, datasets, engine, evaluation, models, utils,  # noqa: F401
+               visualization)
 from .version import __version__
 
 __all__ = ['__version__', 'codecs', 'datasets', 'engine', 'evaluation', 'models']

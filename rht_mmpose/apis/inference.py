@@ -114,7 +114,11 @@ def _check_checkpoint_fits(model: nn.Module, ckpt: dict, ckpt_path: str,
             f'checkpoint {ckpt_path!r} has none of the parameters of the '
             f'model built from config {cfg_name!r} (is it a checkpoint of '
             f'another model?)')
-    bad = [k for k in common if sd[k].shape != model_sd[k].shape]
+    # empty buffers (RHT's reference pool) take the checkpoint's size
+    bad = [
+        k for k in common if sd[k].shape != model_sd[k].shape
+        and model_sd[k].numel() > 0
+    ]
     if not bad:
         return
     head_bad = [k for k in bad if k.startswith('head.')]

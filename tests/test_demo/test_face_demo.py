@@ -222,3 +222,23 @@ def test_cli_process_keypoint_mismatch_and_missing_path(data_root, tmp_path):
         assert 'Traceback' not in proc.stderr
         for part in expect:
             assert part in proc.stderr, proc.stderr
+
+
+def test_rht_model_with_reference_and_boundaries(data_root, tmp_path,
+                                                 capsys):
+    from tests.test_apis.small_model import save_small_rht_checkpoint
+    ckpt = save_small_rht_checkpoint(str(tmp_path / 'rht.pth'), data_root)
+    src = osp.join(data_root, 'demo_images', 'astronaut.png')
+    out_dir = tmp_path / 'out'
+    code, out, err = _run([
+        src, '--out-dir',
+        str(out_dir), '--checkpoint', ckpt, '--show-reference',
+        '--show-boundaries', '--save-json'
+    ], capsys)
+    assert code == 0, err
+    vis = cv2.imread(str(out_dir / 'astronaut.png'))
+    assert vis.shape[0] == 512 and vis.shape[1] > 512  # reference panel
+    data = json.load(open(out_dir / 'results_astronaut.json'))
+    (inst, ) = data['instance_info']
+    assert len(inst['keypoints']) == 68
+    assert 0 <= inst['reference_index'][0] < 3

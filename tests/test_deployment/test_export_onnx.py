@@ -71,3 +71,34 @@ def test_old_opset_and_missing_files_are_errors(ckpt, tmp_path, capsys):
          str(tmp_path / 'a.onnx')]) == 2
     assert 'does not exist' in capsys.readouterr().err
     assert not osp.exists(tmp_path / 'a.onnx')
+
+
+def test_fold_by_scatter_add_equals_torch_fold():
+    import torch
+    import torch.nn.functional as F
+    x = torch.randn(2, 3 * 36, 16)
+    kw = dict(kernel_size=6, padding=2, stride=2)
+    np.testing.assert_allclose(
+        export_onnx.fold_by_scatter_add(x, (8, 8), **kw).numpy(),
+        F.fold(x, (8, 8), **kw).numpy(), atol=1e-5)
+
+
+def test_rht_model_parity_with_reference_inputs(data_root, tmp_path,
+                                                capsys):
+    from tests.test_apis.small_model import (save_small_rht_checkpoint,
+                                             small_rht_config)
+    ckpt = save_small_rht_checkpoint(str(tmp_path / 'rht.pth'), data_root)
+    cfg = str(tmp_path / 'rht_cfg.py')
+    small_rht_config().dump(cfg)
+    out = str(tmp_path / 'rht.onnx')
+    code = export_onnx.main([cfg, ckpt, '--out', out])
+    text = capsys.readouterr().out
+    assert code == 0, text
+    assert 'RHT' in text and 'ok' in text
+    model = onnx.load(out)
+    assert [i.name for i in model.graph.input] == [
+        'input', 'ref_img', 'ref_heatmaps'
+    ]
+    ops = {n.op_type for n in model.graph.node}
+    # STM's argmax gather and fold, HTM's affine warp
+    assert {'GatherElements', 'ScatterElements', 'GridSample'} <= ops, ops

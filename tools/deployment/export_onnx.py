@@ -12,7 +12,9 @@ in the ONNX metadata ``rht_mmpose``):
   (1, 3, 256, 256), ``ref_img`` (1, 3, 128, 128), ``ref_heatmaps``
   (1, K + P, 128, 128) -> ``heatmaps`` (1, K + P, 128, 128). The target at
   128 is made inside the graph (area downsampling) as the model does; STM's
-  gather and HTM's ``grid_sample`` are in the graph (opset >= 16).
+  gather and fold and HTM's ``grid_sample`` are in the graph (opset 17 by
+  default; ``GridSample`` needs 16; the fold is exported as a
+  ``ScatterElements`` add, see :func:`fold_by_scatter_add`).
 
 The check crops a real face (``--image``, default the bundled demo photo;
 the face is found with the Haar cascade) with the config's test pipeline,
@@ -26,6 +28,7 @@ Exit status: 0 when the export passed the check, 1 when the outputs differ
 by more than ``--atol``, 2 for bad input.
 """
 import argparse
+import contextlib
 import json
 import os
 import os.path as osp
@@ -41,6 +44,7 @@ import torch.nn.functional as F
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEFAULT_IMAGE = osp.join(REPO_ROOT, 'demo', 'resources', 'astronaut.png')
 MIN_OPSET = 16
+DEFAULT_OPSET = 17  # the newest opset torch 2.1's exporter fully supports
 
 
 def _flatten(out) -> List[torch.Tensor]:
@@ -119,6 +123,65 @@ def prepare_face(model: nn.Module, image: str) -> Tuple[tuple, List[str]]:
         ['input', 'ref_img', 'ref_heatmaps']
 
 
+def _pair(v) -> Tuple[int, int]:
+    return (int(v), int(v)) if isinstance(v, int) else (int(v[0]), int(v[1]))
+
+
+def fold_by_scatter_add(input: torch.Tensor,
+                        output_size,
+                        kernel_size,
+                        dilation=1,
+                        padding=0,
+                        stride=1) -> torch.Tensor:
+    """``F.fold`` written with ``scatter_add`` (ONNX ``ScatterElements``
+    with ``reduction='add'``, opset >= 16).
+
+    torch 2.1 exports ``F.fold`` only as ``Col2Im`` (opset 18), and its
+    opset-18 export is broken (``Col2Im`` sizes, ``ReduceMax`` axes); the
+    sizes are constants here, so every patch element's position in the
+    padded output is a constant index.
+
+    Args:
+        input (Tensor): (B, C*kh*kw, L) patches, as ``F.unfold`` gives.
+
+    Returns:
+        Tensor: (B, C, H, W) sums of the overlapping patches.
+    """
+    (h, w), (kh, kw) = _pair(output_size), _pair(kernel_size)
+    (dh, dw), (ph, pw), (sh, sw) = _pair(dilation), _pair(padding), \
+        _pair(stride)
+    hp, wp = h + 2 * ph, w + 2 * pw
+    nh = (hp - dh * (kh - 1) - 1) // sh + 1
+    nw = (wp - dw * (kw - 1) - 1) // sw + 1
+    b, ck, length = input.shape
+    c = ck // (kh * kw)
+    if c * kh * kw != ck or nh * nw != length:
+        raise ValueError(f'fold input {tuple(input.shape)} does not match '
+                         f'output {(h, w)}, kernel {(kh, kw)}, stride '
+                         f'{(sh, sw)}, padding {(ph, pw)}')
+    ki, kj = np.meshgrid(np.arange(kh), np.arange(kw), indexing='ij')
+    bi, bj = np.meshgrid(np.arange(nh), np.arange(nw), indexing='ij')
+    rows = bi.reshape(1, -1) * sh + ki.reshape(-1, 1) * dh  # (kh*kw, L)
+    cols = bj.reshape(1, -1) * sw + kj.reshape(-1, 1) * dw
+    index = torch.from_numpy((rows * wp + cols).reshape(1, 1, -1)).to(
+        input.device)  # (1, 1, kh*kw*L)
+    x = input.reshape(b, c, kh * kw * length)
+    out = x.new_zeros(b, c, hp * wp).scatter_add(2, index.expand(b, c, -1),
+                                                  x)
+    return out.reshape(b, c, hp, wp)[:, :, ph:ph + h, pw:pw + w]
+
+
+@contextlib.contextmanager
+def onnx_friendly_fold():
+    """Within the block, ``F.fold`` is :func:`fold_by_scatter_add`."""
+    original = F.fold
+    F.fold = fold_by_scatter_add
+    try:
+        yield
+    finally:
+        F.fold = original
+
+
 def export(model: nn.Module, inputs: tuple, input_names: List[str],
            out: str, opset: int) -> List[str]:
     """Export to ``out`` atomically; returns the output names."""
@@ -126,7 +189,7 @@ def export(model: nn.Module, inputs: tuple, input_names: List[str],
     wrapper = RHTExportWrapper(model) if len(inputs) == 3 else \
         PlainExportWrapper(model)
     wrapper.eval()
-    with torch.no_grad():
+    with torch.no_grad(), onnx_friendly_fold():
         n_out = len(wrapper(*inputs))
     output_names = ['heatmaps'] if n_out == 1 else \
         [f'output_{i}' for i in range(n_out)]
@@ -135,7 +198,7 @@ def export(model: nn.Module, inputs: tuple, input_names: List[str],
                                dir=out_dir)
     os.close(fd)
     try:
-        with torch.no_grad():
+        with torch.no_grad(), onnx_friendly_fold():
             torch.onnx.export(
                 wrapper,
                 inputs,
@@ -193,9 +256,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('config', help='model config')
     parser.add_argument('checkpoint', help='model checkpoint')
     parser.add_argument('--out', default='model.onnx', help='output .onnx')
-    parser.add_argument('--opset', type=int, default=17,
-                        help=f'ONNX opset (>= {MIN_OPSET}; torch 2.1 exports '
-                        'up to 17)')
+    parser.add_argument('--opset', type=int, default=DEFAULT_OPSET,
+                        help=f'ONNX opset (>= {MIN_OPSET})')
     parser.add_argument('--image', default=DEFAULT_IMAGE,
                         help='image with a face for the parity check')
     parser.add_argument('--atol', type=float, default=1e-3,
