@@ -385,8 +385,13 @@ class LandmarkBoundaryHeatmap(BaseKeypointCodec):
         keypoints, scores = get_heatmap_maximum(heatmaps)
         keypoints, scores = keypoints[None], scores[None]
         if self.unbiased:
-            keypoints = refine_keypoints_dark(
-                keypoints, heatmaps, blur_kernel_size=self.blur_kernel_size)
+            with np.errstate(divide='ignore', invalid='ignore'):
+                # an all-zero channel (no landmark) divides 0 by 0 in
+                # MMPose's modulation; its location stays the argmax
+                keypoints = refine_keypoints_dark(
+                    keypoints,
+                    heatmaps,
+                    blur_kernel_size=self.blur_kernel_size)
         else:
             keypoints = refine_keypoints(keypoints, heatmaps)
         keypoints = keypoints * self.scale_factor

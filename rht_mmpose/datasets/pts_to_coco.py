@@ -155,6 +155,7 @@ def atomic_write_json(obj, out_file: str) -> None:
     try:
         with os.fdopen(fd, 'w') as f:
             json.dump(obj, f)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600
         os.replace(tmp, out_file)
     except BaseException:
         if osp.exists(tmp):

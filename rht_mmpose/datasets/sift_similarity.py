@@ -149,6 +149,7 @@ def _atomic_savez(path: str, **arrays) -> None:
     os.close(fd)
     try:
         np.savez(tmp, **arrays)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; the cache is shared
         os.replace(tmp, path)
     except BaseException:
         if osp.exists(tmp):

@@ -76,8 +76,9 @@ def render_sample(sample: dict, num_keypoints: int, size: int = 256,
     ds = sample['data_samples']
     k = num_keypoints
     tiles = []
-    if 'heatmaps' in ds.gt_fields:
-        hm = ds.gt_fields.heatmaps.numpy()
+    gt_fields = getattr(ds, 'gt_fields', None)
+    if gt_fields is not None and 'heatmaps' in gt_fields:
+        hm = gt_fields.heatmaps.numpy()
         tgt = overlay(img, hm[k:])
         if codec is not None:
             kpts, _ = codec.decode(hm)
