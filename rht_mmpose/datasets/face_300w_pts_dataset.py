@@ -7,6 +7,7 @@ from typing import Optional, Sequence
 from mmpose.datasets import Face300WDataset
 from mmpose.registry import DATASETS
 
+from .annotation_checks import check_annotations
 from .pts_to_coco import convert, list_pts
 
 DEFAULT_CACHE_DIR = osp.join('work_dirs', 'rht_cache')
@@ -38,7 +39,10 @@ class Face300WPtsDataset(Face300WDataset):
     :func:`rht_mmpose.datasets.pts_to_coco.convert`) into a json cached in
     ``cache_dir`` (written atomically; the name carries a hash of the
     folders' content) and loads that. Images are read from ``data_root``,
-    which may be read-only. Metainfo: MMPose's 300W (68 points).
+    which may be read-only. Metainfo: MMPose's 300W (68 points). Every
+    loaded face is checked (68 finite points, non-empty box; an
+    :class:`AnnotationError` names the annotation id), which also catches
+    a stale or hand-edited json in ``cache_dir``.
 
     Args:
         data_root (str): Folder holding ``pts_folders``.
@@ -72,3 +76,10 @@ class Face300WPtsDataset(Face300WDataset):
             data_root=data_root,
             data_prefix=dict(img=''),
             **kwargs)
+
+    def full_init(self) -> None:
+        """Load the json, then check every annotation."""
+        if self._fully_initialized:
+            return
+        super().full_init()
+        check_annotations(self)

@@ -1,17 +1,64 @@
 """Dataset wrapper that pairs every target face with a reference face."""
 import copy
+import logging
 import os.path as osp
+from collections import Counter
 from typing import Any, Callable, List, Optional, Sequence, Union
 
+import cv2
 import numpy as np
 import torch
 from mmengine.dataset import BaseDataset, Compose
+from mmengine.logging import print_log
 from mmpose.registry import DATASETS, TRANSFORMS
 from mmpose.utils.typing import ConfigType, OptConfigType
 
+from .annotation_checks import check_annotation, dataset_name
 from .sift_similarity import SiftFaceIndex
 
 REF_MODES = ('random', 'most_similar', 'least_similar', 'fixed')
+
+
+class BadImageError(OSError):
+    """A target or reference image is missing or cannot be decoded.
+
+    Attributes:
+        path (str): The image file.
+        reason (str): ``'missing'`` or ``'unreadable (...)'``.
+        kind (str): ``'target'`` or ``'reference'``.
+        index (int): Index of the face in the dataset / the pool.
+    """
+
+    def __init__(self, message: str, path: str, reason: str, kind: str,
+                 index: int) -> None:
+        super().__init__(message)
+        self.path, self.reason, self.kind, self.index = (path, reason, kind,
+                                                         index)
+
+    def record(self) -> dict:
+        """What travels in ``metainfo['skipped_images']``."""
+        return dict(
+            kind=self.kind, index=int(self.index), path=self.path,
+            reason=self.reason)
+
+
+def image_problem(path: Optional[str]) -> Optional[str]:
+    """Why ``path`` cannot be used as an image, or ``None`` if it decodes.
+
+    Only called after a pipeline failed, so a good image costs nothing.
+    """
+    if not path:
+        return 'missing (no img_path)'
+    if not osp.isfile(path):
+        return 'missing'
+    try:
+        buf = np.fromfile(path, dtype=np.uint8)
+    except OSError as e:
+        return f'unreadable ({e.strerror or e})'
+    img = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED) if buf.size else None
+    if img is None or img.size == 0:
+        return f'unreadable (not a decodable image, {buf.size} bytes)'
+    return None
 
 
 def _build_transforms(pipeline: Sequence[Union[dict, Callable]]) -> List:
@@ -59,6 +106,35 @@ class PairedReferenceDataset(BaseDataset):
     ``img_id`` are excluded; with another pool, faces with the same image
     file. Pool faces without any visible keypoint are never used.
 
+    Checked at build time (``ValueError`` naming the pool by type,
+    ``ann_file`` / ``pts_folders`` and ``data_root``, and the numbers): an
+    empty pool, a pool without any visible keypoint, a pool with another
+    keypoint count, and a target with no allowed reference at all, e.g. a
+    pool of one face that is the target itself. That last case is an
+    error in every mode, never a silent fall-back to the target: the
+    reference heatmaps would be the target's own ground truth. Pass
+    ``allow_self=True`` to allow it on purpose. Every annotation of the
+    dataset and the pool is checked too (:class:`AnnotationError` naming
+    its ``id``): keypoint count, finite coordinates, non-empty box.
+
+    Bad image files (missing, or not decodable). By default the first one
+    raises :class:`BadImageError` naming the file, the face and whether it
+    is a target or a reference (mmengine's silent refetch never sees it).
+    With ``skip_bad_images=True``:
+
+    - a bad *reference* is replaced by another allowed pool face (the next
+      most / least similar one, the next face after ``ref_index``, or
+      another random draw) and not used again by this process;
+    - a bad *target* in training is replaced by a random other sample, as
+      mmengine does for ``None`` samples; in ``test_mode`` a bad target
+      still raises, since dropping it would change the metric;
+    - each bad file is logged once per process (dataloader worker) as a
+      warning, and every skip is listed in the returned sample's
+      ``metainfo['skipped_images']`` (dicts with ``kind``, ``index``,
+      ``path``, ``reason``). The skips travel with the batch to the main
+      process, so :class:`rht_mmpose.engine.BadSampleReportHook` counts
+      them correctly with any ``num_workers``.
+
     Note:
         - K: landmarks, P: boundaries
         - h, w: reference image size (``ref_input_size``)
@@ -87,6 +163,10 @@ class PairedReferenceDataset(BaseDataset):
             in memory only.
         sift_cfg (dict, optional): ``crop_size``, ``max_features``,
             ``ratio``, ``progress`` of :class:`SiftFaceIndex`.
+        skip_bad_images (bool): Skip missing / corrupt images (see above)
+            instead of raising. Defaults to False.
+        check_annotations (bool): Check every annotation at build time.
+            Defaults to True.
         test_mode (bool, optional): Defaults to the wrapped dataset's.
         max_refetch (int): As in ``BaseDataset``.
     """
@@ -105,6 +185,8 @@ class PairedReferenceDataset(BaseDataset):
                  cache_dir: Optional[str] = osp.join('work_dirs',
                                                      'rht_cache'),
                  sift_cfg: Optional[dict] = None,
+                 skip_bad_images: bool = False,
+                 check_annotations: bool = True,
                  test_mode: Optional[bool] = None,
                  max_refetch: int = 1000) -> None:
         if ref_mode not in REF_MODES:
@@ -117,6 +199,11 @@ class PairedReferenceDataset(BaseDataset):
         self.ref_mode = ref_mode
         self.allow_self = allow_self
         self.ref_input_size = tuple(ref_input_size)
+        self.skip_bad_images = bool(skip_bad_images)
+        self.num_skipped = 0  # this process only; see BadSampleReportHook
+        self._warned_paths = set()
+        self._bad_refs = set()
+        self._pending_skips: List[dict] = []
         self.sift = SiftFaceIndex(cache_dir or None, **(sift_cfg or {}))
 
         if ref_pipeline is None:
@@ -141,7 +228,7 @@ class PairedReferenceDataset(BaseDataset):
             test_mode=test_mode,
             lazy_init=True,
             max_refetch=max_refetch)
-        self._check_pool()
+        self._check_pool(check_annotations)
         self._fixed = None
         if ref_mode == 'fixed':
             self._fixed = self._resolve_fixed(ref_index, ref_img_id)
@@ -181,38 +268,74 @@ class PairedReferenceDataset(BaseDataset):
     def get_data_info(self, idx: int) -> dict:
         return self.dataset.get_data_info(idx)
 
-    def _check_pool(self) -> None:
-        name = self.pool.metainfo.get('dataset_name', type(self.pool).__name__)
+    def _check_annotations(self) -> None:
+        k = self.dataset.metainfo.get('num_keypoints')
+        datasets = [self.dataset] if self.pool is self.dataset else [
+            self.dataset, self.pool
+        ]
+        for ds in datasets:
+            where = dataset_name(ds)
+            for i in range(len(ds)):
+                check_annotation(ds.get_data_info(i), k, where)
+
+    def _check_pool(self, check_annotations: bool = True) -> None:
+        name = dataset_name(self.pool)
         if len(self.pool) == 0:
-            raise ValueError(f'reference pool ({name}) is empty')
+            raise ValueError(f'reference pool {name} is empty (0 faces)')
         kd = self.dataset.metainfo.get('num_keypoints')
         kp = self.pool.metainfo.get('num_keypoints')
         if kd != kp:
             raise ValueError(
-                f'reference pool ({name}) has {kp} keypoints per face, the '
-                f'dataset has {kd}: they must match')
+                f'reference pool {name} has {kp} keypoints per face, the '
+                f'dataset {dataset_name(self.dataset)} has {kd}: they must '
+                f'match')
+        if check_annotations:
+            self._check_annotations()
         infos = [self.pool.get_data_info(i) for i in range(len(self.pool))]
         self._pool_img_ids = np.array([int(i['img_id']) for i in infos])
         self._pool_paths = [osp.abspath(i['img_path']) for i in infos]
         usable = np.array(
             [np.asarray(i['keypoints_visible']).max() > 0 for i in infos])
         if not usable.any():
-            raise ValueError(f'reference pool ({name}) has {len(infos)} '
+            raise ValueError(f'reference pool {name} has {len(infos)} '
                              f'faces but none with a visible keypoint')
         self._usable = np.flatnonzero(usable)
         if not self.self_pool:
             self.self_pool = (
                 self.sift.content_key(self.pool) == self.sift.content_key(
                     self.dataset))
-        if self.self_pool and not self.allow_self:
-            if len(self._usable) < 2 and len(self.dataset) > 1:
-                raise ValueError(
-                    f'reference pool ({name}) has {len(self._usable)} usable '
-                    f'face(s): no other face to use as reference')
+        if not self.allow_self:
+            self._check_every_target_has_reference(name)
+
+    def _check_every_target_has_reference(self, name: str) -> None:
+        """Raise when a target's only pool candidates are itself."""
+        if self.self_pool:
+            keys = Counter(self._pool_img_ids[self._usable].tolist())
+        else:
+            keys = Counter(self._pool_paths[j] for j in self._usable)
+        n = len(self._usable)
+        orphans = []
+        for i in range(len(self.dataset)):
+            info = self.dataset.get_data_info(i)
+            key = int(info['img_id']) if self.self_pool else osp.abspath(
+                info['img_path'])
+            if n - keys.get(key, 0) == 0:
+                orphans.append(f'{i} ({info["img_path"]})')
+        if orphans:
+            raise ValueError(
+                f'reference pool {name} has {n} usable face(s), all of them '
+                f'the target itself (same image) for {len(orphans)} '
+                f'target(s): {", ".join(orphans[:5])}'
+                f'{" ..." if len(orphans) > 5 else ""}; a face is never its '
+                f'own reference (it would see its own ground truth): use a '
+                f'larger ref_pool, or allow_self=True on purpose')
 
     def _candidates(self, idx: int) -> np.ndarray:
-        """Pool indices allowed as reference of target ``idx``."""
+        """Pool indices allowed as reference of target ``idx`` (minus the
+        pool faces found to have a bad image)."""
         cand = self._usable
+        if self._bad_refs:
+            cand = cand[~np.isin(cand, list(self._bad_refs))]
         if self.allow_self:
             return cand
         info = self.dataset.get_data_info(idx)
@@ -246,7 +369,7 @@ class PairedReferenceDataset(BaseDataset):
         best = np.zeros(len(self.dataset), np.int64)
         for i in range(len(self.dataset)):
             cand = self._candidates(i)
-            if len(cand) == 0:
+            if len(cand) == 0:  # excluded by _check_pool
                 raise ValueError(f'target {i} has no allowed reference')
             s = scores[i, cand]
             pick = np.argmax(s) if self.ref_mode == 'most_similar' else \
@@ -255,23 +378,43 @@ class PairedReferenceDataset(BaseDataset):
         return best
 
     # ------------------------------------------------------------ selection
+    def _no_reference(self, idx: int) -> RuntimeError:
+        return RuntimeError(
+            f'target {idx} has no allowed reference left in pool '
+            f'{dataset_name(self.pool)}: {len(self._bad_refs)} pool face(s) '
+            f'skipped for bad images ({sorted(self._bad_refs)[:10]})')
+
     def select_reference(self, idx: int) -> int:
         """Pool index of the reference for target ``idx``."""
+        bad = self._bad_refs
         if self.ref_mode == 'fixed':
             ref = self._fixed
-            if self.allow_self or ref in self._candidates(idx):
+            if ref not in bad and (self.allow_self
+                                   or ref in self._candidates(idx)):
                 return ref
             cand = self._candidates(idx)
+            if len(cand) == 0:
+                raise self._no_reference(idx)
             later = cand[cand > ref]
             return int(later[0] if len(later) else cand[0])
         if self._best is not None:
-            return int(self._best[idx])
+            if int(self._best[idx]) not in bad:
+                return int(self._best[idx])
+            cand = self._candidates(idx)
+            if len(cand) == 0:
+                raise self._no_reference(idx)
+            s = self.ref_scores[idx, cand]
+            pick = np.argmax(s) if self.ref_mode == 'most_similar' else \
+                np.argmin(s)
+            return int(cand[pick])
         # random: draw, redraw when excluded, fall back to the full list
         n = len(self._usable)
         info = self.dataset.get_data_info(idx)
         tid, path = int(info['img_id']), osp.abspath(info['img_path'])
         for _ in range(16):
             j = int(self._usable[np.random.randint(n)])
+            if j in bad:
+                continue
             if self.allow_self:
                 return j
             if self.self_pool:
@@ -281,8 +424,43 @@ class PairedReferenceDataset(BaseDataset):
                 return j
         cand = self._candidates(idx)
         if len(cand) == 0:
-            raise ValueError(f'target {idx} has no allowed reference')
+            raise self._no_reference(idx)
         return int(cand[np.random.randint(len(cand))])
+
+    def _run_pipeline(self, pipeline: Compose, info: dict, kind: str,
+                      index: int, where: str) -> Optional[dict]:
+        """``pipeline(info)``; a failure (exception or ``None``) on a bad
+        image file becomes :class:`BadImageError`."""
+        path = info.get('img_path')
+        try:
+            out = pipeline(info)
+        except Exception as e:
+            reason = image_problem(path)
+            if reason is None:
+                raise
+            raise self._bad_image(kind, index, path, reason, where) from e
+        if out is None:
+            reason = image_problem(path)
+            if reason is not None:
+                raise self._bad_image(kind, index, path, reason, where)
+        return out
+
+    @staticmethod
+    def _bad_image(kind, index, path, reason, where) -> BadImageError:
+        what = 'sample' if kind == 'target' else 'pool face'
+        return BadImageError(
+            f'{kind} image of {what} {index} in {where} is {reason}: {path} '
+            f'(fix or remove the file, or set skip_bad_images=True on '
+            f'PairedReferenceDataset to skip it)', path, reason, kind, index)
+
+    def _note_skip(self, err: BadImageError) -> None:
+        """Count a skipped file; warn once per file in this process."""
+        self.num_skipped += 1
+        self._pending_skips.append(err.record())
+        if err.path not in self._warned_paths:
+            self._warned_paths.add(err.path)
+            print_log(f'skipping: {err}', logger='current',
+                      level=logging.WARNING)
 
     def get_reference(self, ref_idx: int) -> dict:
         """Run the reference pipeline on pool face ``ref_idx``.
@@ -293,7 +471,8 @@ class PairedReferenceDataset(BaseDataset):
         """
         info = self.pool.get_data_info(ref_idx)
         img_id = int(info['img_id'])
-        results = self.ref_pipeline(info)
+        results = self._run_pipeline(self.ref_pipeline, info, 'reference',
+                                     ref_idx, dataset_name(self.pool))
         if results is None:
             raise RuntimeError(
                 f'ref_pipeline returned None for pool face {ref_idx}')
@@ -312,15 +491,63 @@ class PairedReferenceDataset(BaseDataset):
             ref_index=int(ref_idx))
 
     def prepare_data(self, idx: int) -> Any:
-        """Target pipeline output with the reference attached."""
+        """Target pipeline output with the reference attached.
+
+        Raises:
+            BadImageError: the target image is bad, or a reference image is
+                bad and ``skip_bad_images`` is off.
+        """
         data_info = self.get_data_info(idx)
-        packed = self.pipeline(data_info)
+        packed = self._run_pipeline(self.pipeline, data_info, 'target', idx,
+                                    dataset_name(self.dataset))
         if packed is None:
             return None
-        ref = self.get_reference(self.select_reference(idx))
+        while True:
+            ref_idx = self.select_reference(idx)
+            try:
+                ref = self.get_reference(ref_idx)
+                break
+            except BadImageError as e:
+                if not self.skip_bad_images:
+                    raise
+                self._bad_refs.add(int(ref_idx))
+                self._note_skip(e)
         sample = packed['data_samples']
         sample.ref_img = ref['ref_img']
         sample.ref_heatmaps = ref['ref_heatmaps']
         sample.set_metainfo(
             dict(ref_id=ref['ref_id'], ref_index=ref['ref_index']))
         return packed
+
+    def __getitem__(self, idx: int) -> dict:
+        """As ``BaseDataset.__getitem__``, plus the bad-image handling
+        described in the class docstring."""
+        if not self._fully_initialized:
+            self.full_init()
+        self._pending_skips = []
+        for _ in range(self.max_refetch + 1):
+            try:
+                data = self.prepare_data(idx)
+            except BadImageError as e:
+                if (not self.skip_bad_images or e.kind != 'target'
+                        or self.test_mode):
+                    raise
+                self._note_skip(e)
+                idx = self._rand_another()
+                continue
+            if data is None:
+                if self.test_mode:
+                    raise RuntimeError(
+                        f'test pipeline returned None for sample {idx} '
+                        f'({self.get_data_info(idx).get("img_path")})')
+                idx = self._rand_another()
+                continue
+            if self.skip_bad_images:
+                data['data_samples'].set_metainfo(
+                    dict(skipped_images=list(self._pending_skips)))
+            self._pending_skips = []
+            return data
+        raise RuntimeError(
+            f'no valid sample after {self.max_refetch} refetches in '
+            f'{dataset_name(self.dataset)}; bad images skipped on the way: '
+            f'{[r["path"] for r in self._pending_skips][:10]}')

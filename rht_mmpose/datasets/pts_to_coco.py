@@ -182,7 +182,10 @@ def convert(folders: Union[str, Sequence[str]],
         dict: The written COCO dict.
 
     Raises:
-        PtsFormatError: a malformed ``.pts`` or a missing image, naming it.
+        PtsFormatError: a malformed ``.pts`` (see :func:`read_pts`), an
+            empty landmark box, a missing or unreadable image, naming the
+            file. Nothing is written then (an existing ``out_file`` is left
+            as it was).
     """
     if isinstance(folders, str):
         folders = [folders]
@@ -199,6 +202,10 @@ def convert(folders: Union[str, Sequence[str]],
         x0, y0 = points.min(0)
         x1, y1 = points.max(0)
         bw, bh = float(x1 - x0), float(y1 - y0)
+        if not (bw > 0 and bh > 0):
+            raise PtsFormatError(
+                f'{pts_path}: empty landmark box ({bw:g} x {bh:g} pixels); '
+                f'the points are all on one line or one point')
         kpts = np.concatenate(
             [points, np.full((len(points), 1), 2.)], axis=1).reshape(-1)
         images.append(
