@@ -38,6 +38,10 @@ class RHTHead(BaseHead):
         ref_img       (B, 3, R, R)      the reference image
         ref_heatmaps  (B, K + P, R, R)  the reference's heatmaps
 
+    Optional keys carry features already extracted (the estimator's pool
+    cache): ``query`` (B, C_1x, H, W), ``key`` (B, C_1x, H, W), ``values``
+    (list of 3: 1x, 2x, 4x) and ``flipped`` (a dict of the same keys for
+    the flipped images of the flip test); missing ones are extracted.
     (``predict`` also takes a list of such dicts and averages the heatmaps of
     the references). ``loss`` returns ``loss_kpt`` (landmark + boundary L2),
     ``loss_trans`` (L1 of ``F_E * A - F_S``) and ``acc_pose``; only the K
@@ -204,6 +208,38 @@ class RHTHead(BaseHead):
     # ------------------------------------------------------------------
     # forward
     # ------------------------------------------------------------------
+    def extract_query(self, images: Tensor) -> Tensor:
+        """1x features of the shared image extractor (Q of a target, K of a
+        reference).
+
+        Args:
+            images (Tensor): normalised images, (B, 3, R, R)
+
+        Returns:
+            Tensor: (B, C_1x, H, W)
+        """
+        return self.image_extractor(images)[0]
+
+    def extract_reference(self, ref_img: Tensor,
+                          ref_heatmaps: Tensor) -> Tuple[Tensor, List[Tensor]]:
+        """Key and values of references (what the pool cache stores).
+
+        Args:
+            ref_img (Tensor): normalised reference images, (B, 3, R, R)
+            ref_heatmaps (Tensor): (B, K + P, R, R)
+
+        Returns:
+            tuple: K (B, C_1x, H, W) and V (list of 3, 1x, 2x, 4x)
+        """
+        return (self.extract_query(ref_img),
+                self.heatmap_extractor(ref_heatmaps))
+
+    @staticmethod
+    def descriptor_from_query(query: Tensor) -> Tensor:
+        """:meth:`global_descriptor` from already extracted 1x features
+        (B, C_1x, H, W) -> (B, C_1x)."""
+        return F.normalize(query.mean(dim=(2, 3)), dim=1)
+
     def global_descriptor(self, images: Tensor) -> Tensor:
         """L2-normalised, globally pooled 1x query features, used to pick
         the most similar reference.
@@ -217,7 +253,7 @@ class RHTHead(BaseHead):
         if not self.with_reference:
             raise RuntimeError('global_descriptor needs with_reference=True')
         feat = self.image_extractor(images)[0]  # (B, C_1x, H, W)
-        return F.normalize(feat.mean(dim=(2, 3)), dim=1)
+        return self.descriptor_from_query(feat)
 
     def _check_refs(self, refs: Optional[RefDict],
                     batch: int) -> Tuple[Tensor, Tensor, Tensor]:
@@ -255,10 +291,20 @@ class RHTHead(BaseHead):
             return self.neck(fg), {}
         b = fg.shape[0]
         target, ref_img, ref_hm = self._check_refs(refs, b)
-        # Q and K from one extractor, run once on both images
-        qk = self.image_extractor(torch.cat([target, ref_img]))
-        query, key = qk[0][:b], qk[0][b:]  # (B, C_1x, H, W) each
-        values = self.heatmap_extractor(ref_hm)  # 1x, 2x, 4x
+        # precomputed features (the estimator's pool cache) skip extractors
+        query, key = refs.get('query'), refs.get('key')
+        values = refs.get('values')
+        if query is None and key is None:
+            # Q and K from one extractor, run once on both images
+            qk = self.image_extractor(torch.cat([target, ref_img]))
+            query, key = qk[0][:b], qk[0][b:]  # (B, C_1x, H, W) each
+        else:
+            if query is None:
+                query = self.extract_query(target)
+            if key is None:
+                key = self.extract_query(ref_img)
+        if values is None:
+            values = self.heatmap_extractor(ref_hm)  # 1x, 2x, 4x
         soft = hard = conf = None
         if self.use_stm:
             soft, conf, _ = self.stm(query, key, values)
@@ -393,10 +439,14 @@ class RHTHead(BaseHead):
         images and the heatmaps (channels permuted by ``perm``)."""
         if refs is None:
             return None
-        return dict(
+        out = dict(
             target_small=refs['target_small'].flip(-1),
             ref_img=refs['ref_img'].flip(-1),
             ref_heatmaps=refs['ref_heatmaps'].flip(-1)[:, list(perm)])
+        # features of the flipped images, when the estimator has them (pool
+        # cache); features of the unflipped ones never carry over
+        out.update(refs.get('flipped', {}))
+        return out
 
     def predict(self,
                 feats: Features,

@@ -1,5 +1,6 @@
 """Top-down estimator that feeds references to :class:`RHTHead`."""
-from typing import List, Optional, Sequence, Union
+from collections import OrderedDict
+from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -43,6 +44,14 @@ class RHTPoseEstimator(TopdownPoseEstimator):
     - ``use_sample_refs``: use the data samples' references when present
       (default True).
 
+    - ``cache_pool_features``: in eval mode without autograd, compute the
+      key K and the values V of every pool face used once and keep them
+      (default True); the target's Q is then extracted once per forward
+      and also gives its descriptor. See :meth:`pool_features`;
+    - ``pool_cache_size``: at most this many cached (pool face, flip)
+      entries, least recently used dropped first (default 256; one entry
+      is ~8 MB at the default sizes).
+
     In training, samples without a reference get a random pool entry.
     The pool index used is written to each data sample's metainfo as
     ``ref_pool_index`` (list of k ints).
@@ -72,6 +81,13 @@ class RHTPoseEstimator(TopdownPoseEstimator):
             self.register_buffer(
                 'pool_descriptors',
                 torch.zeros(0, head.ref_channels[0], dtype=torch.float32))
+        # (pool index, flip permutation or None) -> (K, V_1x, V_2x, V_4x),
+        # valid while
+        # _pool_cache_key matches; never saved (not a buffer, not in the
+        # state dict)
+        self._pool_cache: 'OrderedDict[tuple, tuple]' = OrderedDict()
+        self._pool_cache_key = None
+        self.pool_cache_stats = dict(hits=0, misses=0)
 
     # ------------------------------------------------------------------
     # reference pool
@@ -98,6 +114,104 @@ class RHTPoseEstimator(TopdownPoseEstimator):
         super()._load_from_state_dict(state_dict, prefix, local_metadata,
                                       strict, missing_keys, unexpected_keys,
                                       error_msgs)
+
+    # ------------------------------------------------------------------
+    # pool feature cache
+    # ------------------------------------------------------------------
+    def clear_pool_cache(self) -> None:
+        """Drop every cached pool feature."""
+        self._pool_cache.clear()
+        self._pool_cache_key = None
+
+    def train(self, mode: bool = True):
+        """Switching mode drops the pool cache (weights may change)."""
+        self.clear_pool_cache()
+        return super().train(mode)
+
+    def _state_version(self, device: torch.device,
+                       dtype: torch.dtype) -> tuple:
+        """What the cached features depend on: storage and in-place version
+        of every extractor parameter / buffer and of the pool buffers (so a
+        weight load, an optimiser step or a new pool invalidates), the
+        normalisation, the device and dtype."""
+        head = self.head
+        tensors = [self.pool_images, self.pool_heatmaps]
+        for mod in (head.image_extractor, head.heatmap_extractor):
+            tensors.extend(mod.parameters())
+            tensors.extend(mod.buffers())
+        pre = self.data_preprocessor
+        for name in ('mean', 'std'):
+            t = getattr(pre, name, None)
+            if isinstance(t, Tensor):
+                tensors.append(t)
+        return (str(device), dtype, tuple((t.data_ptr(), t._version, t.dtype) for t in tensors))
+
+    def use_pool_cache(self) -> bool:
+        """Cache only in eval mode, without autograd, outside tracing."""
+        if self.training or torch.is_grad_enabled() \
+                or not self.test_cfg.get('cache_pool_features', True):
+            return False
+        if torch.jit.is_tracing() or torch.jit.is_scripting():
+            return False
+        compiler = getattr(torch, 'compiler', None)
+        if compiler is not None and getattr(compiler, 'is_compiling',
+                                            lambda: False)():
+            return False
+        return True
+
+    @torch.no_grad()
+    def pool_features(self,
+                      index: Tensor,
+                      dtype: torch.dtype,
+                      device: torch.device,
+                      perm: Optional[Sequence[int]] = None
+                      ) -> Tuple[Tensor, List[Tensor]]:
+        """Key and values of pool faces, computed once and cached.
+
+        Args:
+            index (Tensor): pool indices, (B,)
+            dtype (torch.dtype): dtype of the features
+            device (torch.device): device of the features
+            perm (Sequence[int], optional): with a channel permutation, the
+                features of the horizontally flipped face (image flipped,
+                heatmaps flipped and permuted), as the flip test needs
+
+        Returns:
+            tuple: K (B, C_1x, H, W) and V (list of 3: 1x, 2x, 4x)
+        """
+        version = self._state_version(device, dtype)
+        if version != self._pool_cache_key:
+            self._pool_cache.clear()
+            self._pool_cache_key = version
+        flipped = None if perm is None else tuple(int(c) for c in perm)
+        idx = [int(i) for i in index.tolist()]
+        missing = sorted({i for i in idx
+                          if (i, flipped) not in self._pool_cache})
+        self.pool_cache_stats['hits'] += len(idx) - len(missing)
+        self.pool_cache_stats['misses'] += len(missing)
+        batch = 16
+        for start in range(0, len(missing), batch):
+            rows = torch.tensor(missing[start:start + batch],
+                                device=self.pool_images.device)
+            imgs = self.normalize_ref_images(
+                self.pool_images[rows].to(device)).to(dtype)
+            hms = self.pool_heatmaps[rows].to(device=device, dtype=dtype)
+            if flipped is not None:
+                imgs = imgs.flip(-1)
+                hms = hms.flip(-1)[:, list(perm)]
+            key, values = self.head.extract_reference(imgs, hms)
+            for j, i in enumerate(missing[start:start + batch]):
+                # clone: own storage, not a view keeping the batch alive
+                self._pool_cache[(i, flipped)] = tuple(
+                    t[j].clone() for t in [key] + list(values))
+        for i in idx:
+            self._pool_cache.move_to_end((i, flipped))
+        cap = int(self.test_cfg.get('pool_cache_size', 256))
+        while len(self._pool_cache) > max(cap, len(set(idx))):
+            self._pool_cache.popitem(last=False)
+        entries = [self._pool_cache[(i, flipped)] for i in idx]
+        stacked = [torch.stack(ts) for ts in zip(*entries)]
+        return stacked[0], stacked[1:]
 
     def normalize_ref_images(self, images: Tensor) -> Tensor:
         """Apply the data preprocessor's channel flip and normalisation.
@@ -150,6 +264,7 @@ class RHTPoseEstimator(TopdownPoseEstimator):
         self.pool_images = torch.from_numpy(
             np.ascontiguousarray(images.transpose(0, 3, 1, 2))).to(device)
         self.pool_heatmaps = hms.to(device=device, dtype=torch.float16)
+        self.clear_pool_cache()
         self.update_pool_descriptors(batch_size)
 
     @torch.no_grad()
@@ -168,8 +283,8 @@ class RHTPoseEstimator(TopdownPoseEstimator):
 
     def select_pool_indices(self, target_small: Tensor, mode: str,
                             num_refs: int = 1,
-                            ref_index: Union[int, Sequence[int]] = 0
-                            ) -> Tensor:
+                            ref_index: Union[int, Sequence[int]] = 0,
+                            query: Optional[Tensor] = None) -> Tensor:
         """Choose pool references for every target.
 
         Args:
@@ -177,6 +292,9 @@ class RHTPoseEstimator(TopdownPoseEstimator):
             mode (str): one of ``'most_similar' | 'fixed' | 'random'``
             num_refs (int): k
             ref_index (int | Sequence[int]): pool indices for ``'fixed'``
+            query (Tensor, optional): the targets' 1x features
+                (B, C_1x, H, W) when already extracted; the descriptor then
+                comes from them instead of another extractor pass
 
         Returns:
             Tensor: (B, k) int64 pool indices
@@ -191,7 +309,9 @@ class RHTPoseEstimator(TopdownPoseEstimator):
         device = target_small.device
         if mode == 'most_similar':
             k = min(num_refs, n)
-            desc = self.head.global_descriptor(target_small)  # (B, D)
+            desc = self.head.global_descriptor(target_small) \
+                if query is None else \
+                self.head.descriptor_from_query(query)  # (B, D)
             sim = desc @ self.pool_descriptors.to(desc.dtype).t()  # (B, N)
             return sim.topk(k, dim=1).indices
         if mode == 'fixed':
@@ -252,23 +372,42 @@ class RHTPoseEstimator(TopdownPoseEstimator):
             ]
         mode = 'random' if training else self.test_cfg.get(
             'ref_mode', 'most_similar')
+        cached = not training and self.use_pool_cache()
+        # Q of the target, extracted once: descriptor and every reference
+        query = self.head.extract_query(target_small) if cached else None
         idx = self.select_pool_indices(
             target_small,
             mode,
             num_refs=1 if training else self.test_cfg.get('num_refs', 1),
-            ref_index=self.test_cfg.get('ref_index', 0))  # (B, k)
+            ref_index=self.test_cfg.get('ref_index', 0),
+            query=query)  # (B, k)
         if data_samples:
             for d, row in zip(data_samples, idx.tolist()):
                 d.set_metainfo(dict(ref_pool_index=row))
+        perm = None
+        if cached and self.test_cfg.get('flip_test', False) and data_samples \
+                and 'flip_indices' in data_samples[0].metainfo:
+            perm = self.head.channel_flip_indices(
+                data_samples[0].metainfo['flip_indices'])
+            query_flip = self.head.extract_query(target_small.flip(-1))
         refs = []
         for j in range(idx.shape[1]):
             col = idx[:, j].to(self.pool_images.device)
-            refs.append(
-                dict(
-                    target_small=target_small,
-                    ref_img=self.normalize_ref_images(
-                        self.pool_images[col].to(inputs.device)).to(inputs),
-                    ref_heatmaps=self.pool_heatmaps[col].to(inputs)))
+            ref = dict(
+                target_small=target_small,
+                ref_img=self.normalize_ref_images(
+                    self.pool_images[col].to(inputs.device)).to(inputs),
+                ref_heatmaps=self.pool_heatmaps[col].to(inputs))
+            if cached:
+                key, values = self.pool_features(col, inputs.dtype,
+                                                 inputs.device)
+                ref.update(query=query, key=key, values=values)
+                if perm is not None:
+                    key_f, values_f = self.pool_features(
+                        col, inputs.dtype, inputs.device, perm=perm)
+                    ref['flipped'] = dict(
+                        query=query_flip, key=key_f, values=values_f)
+            refs.append(ref)
         return refs
 
     # ------------------------------------------------------------------
