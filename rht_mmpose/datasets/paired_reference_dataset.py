@@ -344,7 +344,8 @@ class PairedReferenceDataset(BaseDataset):
                 info['img_id']))
         else:
             path = osp.abspath(info['img_path'])
-            bad = np.array([self._pool_paths[j] == path for j in cand])
+            bad = np.array([self._pool_paths[j] == path for j in cand],
+                           dtype=bool)
         return cand[~bad]
 
     def _resolve_fixed(self, ref_index, ref_img_id) -> int:
@@ -459,8 +460,13 @@ class PairedReferenceDataset(BaseDataset):
         self._pending_skips.append(err.record())
         if err.path not in self._warned_paths:
             self._warned_paths.add(err.path)
-            print_log(f'skipping: {err}', logger='current',
-                      level=logging.WARNING)
+            what = 'sample' if err.kind == 'target' else 'pool face'
+            print_log(
+                f'skipping bad {err.kind} image ({what} {err.index}, '
+                f'{err.reason}): {err.path}; warned once per file and '
+                f'process, counted by BadSampleReportHook',
+                logger='current',
+                level=logging.WARNING)
 
     def get_reference(self, ref_idx: int) -> dict:
         """Run the reference pipeline on pool face ``ref_idx``.

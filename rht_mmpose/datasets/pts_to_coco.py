@@ -18,6 +18,7 @@ sorted ``.pts`` names.
 import json
 import os
 import os.path as osp
+import re
 import tempfile
 from typing import List, Sequence, Union
 
@@ -25,6 +26,12 @@ import numpy as np
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.JPG', '.JPEG', '.PNG',
                     '.BMP')
+
+
+# plain ASCII decimals only; Python's float() would also take 'nan',
+# 'infinity', '1_0' and non-ASCII digits, which other .pts readers refuse
+_NUMBER = re.compile(r'[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?')
+_COUNT = re.compile(r'[0-9]+')
 
 
 class PtsFormatError(ValueError):
@@ -53,9 +60,11 @@ def read_pts(path: str, num_points: int = 68) -> np.ndarray:
 
     Raises:
         PtsFormatError: missing header or braces, a count that differs
-            from the header or from ``num_points``, a non-numeric or
-            non-finite value, a line without exactly two numbers. The
-            message names the file.
+            from the header or from ``num_points``, a value that is not a
+            plain decimal number (``nan``, ``inf``, ``1_0``, ``0x1``,
+            non-ASCII digits) or overflows, a line without exactly two
+            numbers, an unreadable or non-UTF-8 file. The message names the
+            file. No other exception escapes for any file content.
     """
     try:
         with open(path) as f:
@@ -66,11 +75,10 @@ def read_pts(path: str, num_points: int = 68) -> np.ndarray:
     header_n = None
     for ln in lines:
         if ln.startswith('n_points'):
-            try:
-                header_n = int(ln.split(':', 1)[1])
-            except (IndexError, ValueError) as e:
-                raise PtsFormatError(
-                    f'{path}: bad n_points line {ln!r}') from e
+            value = ln.split(':', 1)[1].strip() if ':' in ln else ''
+            if not _COUNT.fullmatch(value):
+                raise PtsFormatError(f'{path}: bad n_points line {ln!r}')
+            header_n = int(value)
     if header_n is None:
         raise PtsFormatError(f'{path}: no "n_points:" header')
     if '{' not in lines or '}' not in lines:
@@ -84,11 +92,9 @@ def read_pts(path: str, num_points: int = 68) -> np.ndarray:
         if len(fields) != 2:
             raise PtsFormatError(
                 f'{path}: point line {ln!r} must hold two numbers')
-        try:
-            xy = [float(v) for v in fields]
-        except ValueError as e:
-            raise PtsFormatError(
-                f'{path}: non-numeric point line {ln!r}') from e
+        if not all(_NUMBER.fullmatch(v) for v in fields):
+            raise PtsFormatError(f'{path}: non-numeric point line {ln!r}')
+        xy = [float(v) for v in fields]
         if not np.isfinite(xy).all():
             raise PtsFormatError(f'{path}: non-finite point {ln!r}')
         points.append(xy)

@@ -1,8 +1,10 @@
 from .atomic_checkpoint_hook import AtomicCheckpointHook, AtomicLocalBackend
+from .bad_sample_report_hook import BadSampleReportHook
 from .non_finite_loss_hook import NonFiniteLossError, NonFiniteLossHook
 from .rng_state_hook import RNGStateHook, get_rng_state, set_rng_state
 
 __all__ = [
-    'AtomicCheckpointHook', 'AtomicLocalBackend', 'NonFiniteLossError',
+    'AtomicCheckpointHook', 'AtomicLocalBackend', 'BadSampleReportHook',
+    'NonFiniteLossError',
     'NonFiniteLossHook', 'RNGStateHook', 'get_rng_state', 'set_rng_state'
 ]
