@@ -1,6 +1,7 @@
 """Build-time checks of face annotations and names for error messages."""
+import json
 import os.path as osp
-from typing import Optional
+from typing import List, Optional
 
 import numpy as np
 
@@ -72,8 +73,54 @@ def check_annotation(info: dict, num_keypoints: Optional[int],
             fail(f'empty bbox_scale {scale.tolist()}')
 
 
+def dropped_empty_boxes(dataset) -> List[str]:
+    """Annotations with an empty box that MMPose dropped while loading.
+
+    MMPose's ``BaseCocoStyleDataset`` silently leaves out topdown
+    instances whose box has no area (``_is_valid_instance``). This re-reads
+    the dataset's json ``ann_file`` and names every annotation missing from
+    the loaded data list whose raw ``bbox`` (x, y, w, h) or ``scale`` is
+    empty. Annotations that the dataset skips on purpose (crowd, no face
+    keypoints in COCO-WholeBody) are not reported.
+
+    Returns:
+        list[str]: ``'id=.. (file_name): why'`` per dropped annotation;
+        empty when nothing was dropped or the dataset has no json.
+    """
+    ann_file = getattr(dataset, 'ann_file', None)
+    if (not ann_file or not str(ann_file).endswith('.json')
+            or getattr(dataset, 'data_mode', 'topdown') != 'topdown'
+            or not osp.isfile(ann_file)):
+        return []
+    with open(ann_file) as f:
+        coco = json.load(f)
+    if not isinstance(coco, dict) or 'annotations' not in coco:
+        return []
+    loaded = {dataset.get_data_info(i).get('id') for i in range(len(dataset))}
+    files = {im.get('id'): im.get('file_name')
+             for im in coco.get('images', [])}
+    out = []
+    for ann in coco['annotations']:
+        if ann.get('id') in loaded or ann.get('iscrowd', 0):
+            continue
+        why = None
+        box = ann.get('bbox')
+        if box is not None and len(box) == 4 and not (box[2] > 0
+                                                      and box[3] > 0):
+            why = f'empty bbox {box} (x, y, w, h)'
+        scale = ann.get('scale')
+        if scale is not None and not np.all(np.asarray(scale) > 0):
+            why = f'empty box: scale {scale}'
+        if why:
+            out.append(f'id={ann.get("id")} '
+                       f'({files.get(ann.get("image_id"))}): {why}')
+    return out
+
+
 def check_annotations(dataset, num_keypoints: Optional[int] = None) -> None:
-    """Run :func:`check_annotation` on every face of an MMPose dataset.
+    """Run :func:`check_annotation` on every face of an MMPose dataset and
+    reject the faces it dropped for an empty box
+    (:func:`dropped_empty_boxes`).
 
     Args:
         dataset: A fully initialised MMPose dataset.
@@ -88,9 +135,10 @@ def check_annotations(dataset, num_keypoints: Optional[int] = None) -> None:
     where = dataset_name(dataset)
     for i in range(len(dataset)):
         check_annotation(dataset.get_data_info(i), num_keypoints, where)
+    dropped = dropped_empty_boxes(dataset)
+    if dropped:
+        raise AnnotationError(
+            f'{len(dropped)} annotation(s) in {where} have an empty box '
+            f'(MMPose would drop them silently): annotation '
+            f'{"; ".join(dropped[:5])}{" ..." if len(dropped) > 5 else ""}')
 
-
-def image_path_of(info: dict) -> str:
-    """Absolute image path of a data info (for messages and dedup)."""
-    path = info.get('img_path')
-    return osp.abspath(path) if path else '<no img_path>'

@@ -13,7 +13,7 @@ from mmengine.logging import print_log
 from mmpose.registry import DATASETS, TRANSFORMS
 from mmpose.utils.typing import ConfigType, OptConfigType
 
-from .annotation_checks import check_annotation, dataset_name
+from .annotation_checks import check_annotations, dataset_name
 from .sift_similarity import SiftFaceIndex
 
 REF_MODES = ('random', 'most_similar', 'least_similar', 'fixed')
@@ -270,13 +270,9 @@ class PairedReferenceDataset(BaseDataset):
 
     def _check_annotations(self) -> None:
         k = self.dataset.metainfo.get('num_keypoints')
-        datasets = [self.dataset] if self.pool is self.dataset else [
-            self.dataset, self.pool
-        ]
-        for ds in datasets:
-            where = dataset_name(ds)
-            for i in range(len(ds)):
-                check_annotation(ds.get_data_info(i), k, where)
+        check_annotations(self.dataset, k)
+        if self.pool is not self.dataset:
+            check_annotations(self.pool, k)
 
     def _check_pool(self, check_annotations: bool = True) -> None:
         name = dataset_name(self.pool)
