@@ -31,6 +31,9 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # BUNDLED_CONFIG is used only when it does not.
 BUNDLED_CHECKPOINT = osp.join(REPO_ROOT, 'checkpoints', 'rht_res50_300w.pth')
 BUNDLED_CONFIG = osp.join(REPO_ROOT, 'configs', 'rht_res50_300w.py')
+# checkpoint meta key of a compact reference pool (JPEG crops + landmarks),
+# written by tools/deployment/make_bundle.py
+COMPACT_POOL_KEY = 'reference_pool_compact'
 
 ImageType = Union[str, os.PathLike, np.ndarray]
 
@@ -255,6 +258,10 @@ def init_face_model(config: Union[str, Config, None] = None,
         meta = ckpt.get('meta', None) or {}
         if meta.get('dataset_meta', None):
             dataset_meta = meta['dataset_meta']
+        if meta.get(COMPACT_POOL_KEY) and getattr(model, 'with_reference',
+                                                  False):
+            model.dataset_meta = dataset_meta
+            install_compact_pool(model, meta[COMPACT_POOL_KEY])
     else:
         print(f'warning: no checkpoint given for config {cfg_name!r}; the '
               f'model has random weights')
@@ -388,6 +395,30 @@ def render_reference_pool(model: nn.Module,
         images=np.stack(ref_imgs),
         heatmaps=np.stack(ref_hms),
         keypoints=np.stack(ref_kpts))
+
+
+def install_compact_pool(model: nn.Module, compact: dict) -> None:
+    """Install a pool stored as ``dict(jpegs=[R bytes], keypoints=(R, K, 2)
+    in crop pixels)``: decode the crops, render their heatmaps with the
+    model's codec (the crop is the reference image, so its landmarks are
+    scaled to the codec's input size first) and call
+    ``model.set_reference_pool``."""
+    import cv2
+    codec = get_codec(model)
+    images = np.stack([
+        cv2.imdecode(np.frombuffer(b, np.uint8), cv2.IMREAD_COLOR)
+        for b in compact['jpegs']
+    ])
+    keypoints = np.asarray(compact['keypoints'], np.float32)
+    ref_h, ref_w = images.shape[1:3]
+    in_w, in_h = codec.input_size
+    scale = np.array([in_w / ref_w, in_h / ref_h], np.float32)
+    heatmaps = np.stack([
+        codec.encode(kp[None] * scale,
+                     np.ones((1, len(kp)), np.float32))['heatmaps']
+        for kp in keypoints
+    ])
+    model.set_reference_pool(images, heatmaps)
 
 
 def set_user_reference_pool(model: nn.Module, reference_pool) -> dict:
