@@ -17,17 +17,14 @@ landmark_codec = dict(
     blur_kernel_size=7)
 codec = dict(_delete_=True, **landmark_codec)
 
+# the parent's pipeline with its GenerateTarget step (second to last)
+# encoding with the landmark codec
 train_pipeline = _base_.train_pipeline
 train_pipeline[-2] = dict(type='GenerateTarget', encoder=landmark_codec)
 
 train_dataloader = dict(
-    dataset=dict(
-        pipeline=train_pipeline, codec=dict(_delete_=True,
-                                            **landmark_codec)))
-val_dataloader = dict(
-    dataset=dict(codec=dict(_delete_=True, **landmark_codec)))
+    dataset=dict(pipeline=train_pipeline, codec=codec))
+val_dataloader = dict(dataset=dict(codec=codec))
 test_dataloader = val_dataloader
 
-model = dict(
-    head=dict(
-        num_boundaries=0, decoder=dict(_delete_=True, **landmark_codec)))
+model = dict(head=dict(num_boundaries=0, decoder=codec))
