@@ -41,6 +41,7 @@ HRNET_CFG = ('mmpose::face_2d_keypoint/topdown_heatmap/300w/'
              'td-hm_hrnetv2-w18_8xb64-60e_300w-256x256.py')
 MODELS_ALL = ('hrnetv2-w18', 'trans-r', 'rht-r', 'rht-r-nocache', 'trans-h',
               'rht-h', 'rht-h-nocache')
+NUM_REFS = [0]  # test_cfg num_refs of the RHT models (0: the config's)
 BASELINE_OF = {
     'rht-r': 'trans-r',
     'rht-r-nocache': 'trans-r',
@@ -88,6 +89,8 @@ def model_cfg(name: str):
         cfg.model.head.in_scale = 2
     if name.endswith('nocache'):
         cfg.model.test_cfg.cache_pool_features = False
+    if NUM_REFS[0] and name.startswith('rht'):
+        cfg.model.test_cfg.num_refs = NUM_REFS[0]
     return cfg
 
 
@@ -396,7 +399,8 @@ def common_argv(args):
         str(args.runs), '--warmup',
         str(args.warmup), '--pool-size',
         str(args.pool_size), '--threads',
-        str(args.threads)
+        str(args.threads), '--num-refs',
+        str(args.num_refs)
     ]
     for flag in ('amp', 'channels_last', 'compile'):
         if getattr(args, flag):
@@ -425,6 +429,8 @@ def main():
     p.add_argument('--compile', action='store_true',
                    help='torch.compile backbone, encoder and head parts')
     p.add_argument('--pool-size', type=int, default=64)
+    p.add_argument('--num-refs', type=int, default=0,
+                   help='RHT test_cfg num_refs (k fused references)')
     p.add_argument('--no-prefill', dest='prefill', action='store_false',
                    help='do not fill the pool cache before timing')
     p.add_argument('--threads', type=int, default=0,
@@ -445,6 +451,7 @@ def main():
     p.add_argument('--no-paired', dest='run_paired', action='store_false',
                    help='skip the alternating RHT / baseline latency runs')
     args = p.parse_args()
+    NUM_REFS[0] = args.num_refs
 
     if args.worker or args.stm_worker:
         if args.stm_worker:
