@@ -106,6 +106,10 @@ def _tmp_path(path: str) -> str:
     fd, tmp = tempfile.mkstemp(prefix=f'.{base}.', suffix=f'.tmp{ext}',
                                dir=dirname)
     os.close(fd)
+    # mkstemp creates 0600; results get the usual umask-based mode
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
     return tmp
 
 
