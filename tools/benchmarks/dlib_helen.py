@@ -69,10 +69,11 @@ def main():
         shape = predictor(img, rect)
         pred = np.array([[p.x, p.y] for p in shape.parts()], np.float64)
         records.append(
-            dict(img_path=img_path, nme_inter_ocular=nme_io(pred, gt),
-                 nme_inter_pupil=nme_ip(pred, gt)))
-    io = np.array([r['nme_inter_ocular'] for r in records])
-    ip = np.array([r['nme_inter_pupil'] for r in records])
+            dict(img_path=img_path,
+                 nme=dict(inter_ocular=nme_io(pred, gt),
+                          inter_pupil=nme_ip(pred, gt))))
+    io = np.array([r['nme']['inter_ocular'] for r in records])
+    ip = np.array([r['nme']['inter_pupil'] for r in records])
     thr = 0.1
     summary = {
         'faces': len(records),
@@ -84,7 +85,9 @@ def main():
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     tmp = args.out + '.tmp'
     with open(tmp, 'w') as f:
-        json.dump(dict(summary=summary, per_image=records), f, indent=1)
+        # the layout of FaceNMEMetric's per-image files (plot_ced.py reads it)
+        json.dump(dict(main_norm_mode='inter_ocular', summary=summary,
+                       images=records), f, indent=1)
     os.replace(tmp, args.out)
     print(json.dumps(summary))
 

@@ -1,0 +1,131 @@
+"""Reproduce the README's HELEN-test table from the shipped files: the
+bundled model (``checkpoints/rht_res50_300w.pth``, its own reference pool)
+and, when installed, dlib's 68-point predictor, on the 330 HELEN test faces
+with the ground-truth tight landmark box as every method's face box. Writes
+per-image files in FaceNMEMetric's layout and one CED plot of all of them.
+
+    python tools/benchmarks/helen_test.py --out-dir work_dirs/helen_test
+    python tools/benchmarks/helen_test.py --num-faces 60 --no-flip   # quick look
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+import time
+
+import cv2
+import numpy as np
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, REPO)
+from rht_mmpose.datasets.pts_to_coco import read_pts  # noqa: E402
+from tools.benchmarks.dlib_helen import nme_io, nme_ip  # noqa: E402
+
+
+def list_faces(folder: str, num_faces: int):
+    stems = sorted(n[:-4] for n in os.listdir(folder) if n.endswith('.pts'))
+    if num_faces:
+        # evenly spread, deterministic
+        idx = np.linspace(0, len(stems) - 1, num_faces).round().astype(int)
+        stems = [stems[i] for i in sorted(set(idx))]
+    return stems
+
+
+def write_per_image(path: str, records: list, summary: dict) -> None:
+    tmp = path + '.tmp'
+    with open(tmp, 'w') as f:
+        json.dump(dict(main_norm_mode='inter_ocular', summary=summary,
+                       images=records), f, indent=1)
+    os.replace(tmp, path)
+
+
+def summarise(records: list, thr: float = 0.1) -> dict:
+    io = np.array([r['nme']['inter_ocular'] for r in records])
+    ip = np.array([r['nme']['inter_pupil'] for r in records])
+    return {
+        'faces': len(records), 'NME_io': float(io.mean()),
+        'NME_ip': float(ip.mean()), f'FR@{thr}': float((io > thr).mean()),
+        f'AUC@{thr}': float(np.clip(1 - io / thr, 0, None).mean())
+    }
+
+
+def run_bundled(folder, stems, flip: bool):
+    from rht_mmpose.apis import inference_faces, init_face_model
+    model = init_face_model(cfg_options=None)
+    model.test_cfg['flip_test'] = flip
+    records, t0 = [], time.time()
+    for stem in stems:
+        gt = read_pts(osp.join(folder, stem + '.pts'))
+        img = cv2.imread(osp.join(folder, stem + '.jpg'))
+        box = np.concatenate([gt.min(0), gt.max(0)])[None]
+        pred = inference_faces(model, img, box)[0].pred_instances.keypoints[0]
+        records.append(dict(img_path=stem, nme=dict(
+            inter_ocular=nme_io(pred, gt), inter_pupil=nme_ip(pred, gt))))
+    return records, (time.time() - t0) / max(len(stems), 1)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument(
+        '--data-root',
+        default=os.environ.get('RHT_DATA_ROOT', '../shared/data'))
+    parser.add_argument('--out-dir', default='work_dirs/helen_test')
+    parser.add_argument('--num-faces', type=int, default=0,
+                        help='evenly spread subset (0 = all 330)')
+    parser.add_argument('--no-flip', action='store_true')
+    parser.add_argument('--extra', nargs='*', default=[],
+                        help='more per-image files (e.g. from tools/test.py) '
+                        'to put in the CED plot, as LABEL=PATH')
+    args = parser.parse_args()
+    folder = osp.join(args.data_root, '300w_subset', 'helen', 'testset')
+    stems = list_faces(folder, args.num_faces)
+    os.makedirs(args.out_dir, exist_ok=True)
+    rows, files, labels = [], [], []
+
+    records, sec = run_bundled(folder, stems, not args.no_flip)
+    path = osp.join(args.out_dir, 'bundled_rht_r.per_image.json')
+    write_per_image(path, records, summarise(records))
+    rows.append(('RHT-R bundled (own pool)', summarise(records), sec))
+    files.append(path)
+    labels.append('RHT-R (bundled)')
+
+    dlib_out = osp.join(args.out_dir, 'dlib.per_image.json')
+    proc = subprocess.run([
+        sys.executable, osp.join(REPO, 'tools', 'benchmarks',
+                                 'dlib_helen.py'), '--data-root',
+        args.data_root, '--out', dlib_out
+    ], capture_output=True, text=True)
+    if proc.returncode == 0:
+        with open(dlib_out) as f:
+            data = json.load(f)
+        keep = [r for r in data['images']
+                if osp.splitext(osp.basename(r['img_path']))[0] in set(stems)]
+        write_per_image(dlib_out, keep, summarise(keep))
+        rows.append(('dlib 68-point', summarise(keep), float('nan')))
+        files.append(dlib_out)
+        labels.append('dlib')
+    else:
+        print('dlib skipped:', (proc.stderr or proc.stdout).strip()[-200:])
+    for item in args.extra:
+        label, path = item.split('=', 1)
+        files.append(path)
+        labels.append(label)
+
+    print(f'HELEN test, {len(stems)} faces, GT landmark boxes')
+    print(f'{"method":28s} {"NME_io":>7s} {"NME_ip":>7s} {"FR@0.1":>7s} '
+          f'{"AUC@0.1":>8s} {"s/face":>7s}')
+    for name, s, sec in rows:
+        print(f'{name:28s} {s["NME_io"]:7.4f} {s["NME_ip"]:7.4f} '
+              f'{s["FR@0.1"]:7.3f} {s["AUC@0.1"]:8.3f} {sec:7.2f}')
+    ced = osp.join(args.out_dir, 'ced_helen_test.png')
+    subprocess.run([
+        sys.executable, osp.join(REPO, 'tools', 'analysis', 'plot_ced.py'),
+        *files, '--labels', *labels, '--out', ced
+    ], check=True)
+    print('CED plot:', ced)
+
+
+if __name__ == '__main__':
+    main()
