@@ -79,6 +79,9 @@ class RHTHead(BaseHead):
         with_reference (bool): build the reference branch. Defaults to True
         use_stm (bool): use F_S. Defaults to True
         use_htm (bool): use F_E. Defaults to True
+        fuse_scales (Sequence[int], optional): ref scales fused by
+            MSFFM, ``None`` = all; ``(1, )`` is "without MSFFM" (see
+            :class:`MSFFMNeck`). Defaults to None
         stm_chunk_size (int, optional): see :class:`SoftTransformer`
         htm_cfg (dict, optional): extra args of :class:`HardTransformer`
         trans_loss_weight (float): lambda of eq. 9. Defaults to 0.1
@@ -104,6 +107,7 @@ class RHTHead(BaseHead):
                  with_reference: bool = True,
                  use_stm: bool = True,
                  use_htm: bool = True,
+                 fuse_scales: Optional[Sequence[int]] = None,
                  stm_chunk_size: Optional[int] = None,
                  htm_cfg: OptConfigType = None,
                  trans_loss_weight: float = 0.1,
@@ -193,7 +197,8 @@ class RHTHead(BaseHead):
                 ref_channels=self.ref_channels,
                 with_reference=with_reference,
                 use_stm=self.use_stm,
-                use_htm=self.use_htm))
+                use_htm=self.use_htm,
+                fuse_scales=fuse_scales))
 
     def _check_decoder(self) -> None:
         k = getattr(self.decoder, 'num_keypoints', None)

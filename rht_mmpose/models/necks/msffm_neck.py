@@ -74,6 +74,11 @@ class MSFFMNeck(nn.Module):
             True
         use_stm (bool): fuse F_S. Defaults to True
         use_htm (bool): fuse F_E. Defaults to True
+        fuse_scales (Sequence[int], optional): the ref scales that are
+            fused; ``None`` fuses all (MSFFM). ``(1, )`` is the paper's
+            "without MSFFM" ablation: the transformed features enter once,
+            at the coarsest scale, and the rest of the path is plain
+            deconvolutions. Defaults to None
     """
 
     def __init__(self,
@@ -84,7 +89,8 @@ class MSFFMNeck(nn.Module):
                  ref_channels: Sequence[int] = (256, 128, 64),
                  with_reference: bool = True,
                  use_stm: bool = True,
-                 use_htm: bool = True):
+                 use_htm: bool = True,
+                 fuse_scales: Optional[Sequence[int]] = None):
         super().__init__()
         self.ref_scales = tuple(ref_scales)
         self.ref_channels = tuple(ref_channels)
@@ -107,6 +113,14 @@ class MSFFMNeck(nn.Module):
         self.use_stm = use_stm
         self.use_htm = use_htm
         num_refs = int(use_stm) + int(use_htm)
+        if fuse_scales is None:
+            fuse_scales = self.ref_scales
+        unknown = set(fuse_scales) - set(self.ref_scales)
+        if unknown or not fuse_scales:
+            raise ValueError(f'fuse_scales {tuple(fuse_scales)}, expected a '
+                             f'non-empty subset of ref_scales '
+                             f'{self.ref_scales}')
+        self.fuse_scales = tuple(fuse_scales)
 
         # which ref scales are fused at each F_G scale: coarser ones than
         # in_scale are brought up to in_scale and fused there first
@@ -114,7 +128,8 @@ class MSFFMNeck(nn.Module):
         for fg_scale in self.fg_scales:
             self.fuse_plan.append([
                 i for i, s in enumerate(self.ref_scales)
-                if s == fg_scale or (fg_scale == in_scale and s < in_scale)
+                if (s == fg_scale or (fg_scale == in_scale and s < in_scale))
+                and s in self.fuse_scales
             ])
         self.fuse_blocks = nn.ModuleList()
         if with_reference:

@@ -56,3 +56,26 @@ def test_bad_sizes():
         neck(torch.randn(2, 16, 4, 4), soft[:2], hard)
     with pytest.raises(ValueError, match=r'end at scale 2, expected'):
         MSFFMNeck(5, fg_channels=(16, 8), ref_channels=REF_CHANNELS)
+
+
+@pytest.mark.parametrize('in_scale,fg_channels', [(1, (16, 8, 4)),
+                                                  (2, (6, 6))])
+def test_without_msffm_fuses_only_the_1x_scale(in_scale, fg_channels):
+    """``fuse_scales=(1,)``: one fusion block; gradients reach the 1x
+    transformed features and no finer ones."""
+    neck = MSFFMNeck(
+        out_channels=5,
+        in_scale=in_scale,
+        fg_channels=fg_channels,
+        ref_channels=REF_CHANNELS,
+        fuse_scales=(1, ))
+    assert sum(len(blocks) for blocks in neck.fuse_blocks) == 1
+    fg = torch.randn(2, fg_channels[0], 4 * in_scale, 4 * in_scale)
+    soft, hard = ref_feats(seed=1), ref_feats(seed=2)
+    neck(fg, soft, hard).square().sum().backward()
+    for feats in (soft, hard):
+        assert feats[0].grad is not None and feats[0].grad.abs().sum() > 0
+        assert feats[1].grad is None and feats[2].grad is None
+    with pytest.raises(ValueError, match=r'fuse_scales \(3,\)'):
+        MSFFMNeck(5, fg_channels=(16, 8, 4), ref_channels=REF_CHANNELS,
+                  fuse_scales=(3, ))
