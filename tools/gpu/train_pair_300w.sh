@@ -5,6 +5,11 @@
 # data and augmentation. The epoch count is fitted to END_S seconds after
 # the script starts, from a timed 2-epoch probe of both arms together.
 #   END_S=520 bash tools/gpu/train_pair_300w.sh
+#   AMP=--amp END_S=520 bash tools/gpu/train_pair_300w.sh   # mixed precision
+# Carry: .whl (wheels, see tools/gpu/setup_env.sh) and .gpu (the compact
+# data copy); the device tool's 64 MiB limit counts the repo too (the
+# bundled checkpoint is 21 MB), so make the copy with --max-side 320
+# --quality 80 when the repo has grown.
 set -u
 T_START=$(date +%s)
 END_S=${END_S:-520}
@@ -14,14 +19,19 @@ EXTRA=${EXTRA:-}
 [ -n "${SKIP_SETUP:-}" ] || source tools/gpu/setup_env.sh || exit 1
 export RHT_DATA_ROOT=$PWD/.gpu PYTHONUNBUFFERED=1
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader
-COMMON="train_dataloader.num_workers=7 train_dataloader.batch_size=16 randomness.seed=0 $EXTRA"
+# Two arms share 16 cores: bound each process's intra-op threads (the first
+# run left them at 16 each next to 14 loader workers and spent 0.3 s per
+# step of batch 16), let cuDNN pick its kernels, optional bf16/fp16 AMP.
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2} MKL_NUM_THREADS=${OMP_NUM_THREADS:-2}
+AMP=${AMP:-}
+COMMON="train_dataloader.num_workers=${WORKERS:-6} train_dataloader.batch_size=${BATCH:-16} randomness.seed=0 env_cfg.cudnn_benchmark=True $EXTRA"
 
 run_arms() {  # $1 = epochs, $2 = tag, $3.. = extra cfg options
   local epochs=$1 tag=$2; shift 2
   local pids=""
   for arm in $ARMS; do
     python3 tools/train.py configs/$arm.py --work-dir work_dirs/gpu_${tag}_$arm \
-      --no-validate --cfg-options train_cfg.max_epochs=$epochs \
+      --no-validate $AMP --cfg-options train_cfg.max_epochs=$epochs \
       param_scheduler.1.end=$epochs param_scheduler.1.T_max=$epochs $COMMON "$@" \
       > $OUT/log_${tag}_$arm.txt 2>&1 &
     pids="$pids $!"
