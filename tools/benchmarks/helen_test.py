@@ -6,6 +6,9 @@ per-image files in FaceNMEMetric's layout and one CED plot of all of them.
 
     python tools/benchmarks/helen_test.py --out-dir work_dirs/helen_test
     python tools/benchmarks/helen_test.py --num-faces 60 --no-flip   # quick look
+    # reference choice and k fused references of the bundled model
+    python tools/benchmarks/helen_test.py --num-faces 40 --no-flip \
+        --ref-modes most_similar:1 most_similar:3 most_similar:5 fixed:1 random:1
 """
 import argparse
 import json
@@ -51,10 +54,13 @@ def summarise(records: list, thr: float = 0.1) -> dict:
     }
 
 
-def run_bundled(folder, stems, flip: bool):
+def run_bundled(folder, stems, flip: bool, ref_mode=None, num_refs=1):
     from rht_mmpose.apis import inference_faces, init_face_model
     model = init_face_model(cfg_options=None)
     model.test_cfg['flip_test'] = flip
+    if ref_mode:
+        model.test_cfg['ref_mode'] = ref_mode
+        model.test_cfg['num_refs'] = num_refs
     records, t0 = [], time.time()
     for stem in stems:
         gt = read_pts(osp.join(folder, stem + '.pts'))
@@ -75,6 +81,10 @@ def main():
     parser.add_argument('--num-faces', type=int, default=0,
                         help='evenly spread subset (0 = all 330)')
     parser.add_argument('--no-flip', action='store_true')
+    parser.add_argument('--ref-modes', nargs='*', default=[],
+                        help='extra rows of the bundled model as MODE:K '
+                        '(ref_mode most_similar | fixed | random, K fused '
+                        'references)')
     parser.add_argument('--extra', nargs='*', default=[],
                         help='more per-image files (e.g. from tools/test.py) '
                         'to put in the CED plot, as LABEL=PATH')
@@ -90,6 +100,14 @@ def main():
     rows.append(('RHT-R bundled (own pool)', summarise(records), sec))
     files.append(path)
     labels.append('RHT-R (bundled)')
+
+    for item in args.ref_modes:
+        mode, k = item.split(':') if ':' in item else (item, '1')
+        recs, sec_k = run_bundled(folder, stems, not args.no_flip, mode,
+                                  int(k))
+        path_k = osp.join(args.out_dir, f'bundled_{mode}_k{k}.per_image.json')
+        write_per_image(path_k, recs, summarise(recs))
+        rows.append((f'RHT-R bundled {mode} k={k}', summarise(recs), sec_k))
 
     dlib_out = osp.join(args.out_dir, 'dlib.per_image.json')
     proc = subprocess.run([
