@@ -12,9 +12,10 @@ in the ONNX metadata ``rht_mmpose``):
   (1, 3, 256, 256), ``ref_img`` (1, 3, 128, 128), ``ref_heatmaps``
   (1, K + P, 128, 128) -> ``heatmaps`` (1, K + P, 128, 128). The target at
   128 is made inside the graph (area downsampling) as the model does; STM's
-  gather and fold and HTM's ``grid_sample`` are in the graph (opset 17 by
-  default; ``GridSample`` needs 16; the fold is exported as a
-  ``ScatterElements`` add, see :func:`fold_by_scatter_add`).
+  argmax and block gathers and HTM's ``grid_sample`` are in the graph
+  (opset 17 by default; ``GridSample`` needs 16). STM no longer calls
+  ``F.fold``; a model that does gets it exported as a ``ScatterElements``
+  add (:func:`fold_by_scatter_add`).
 
 The check crops a real face (``--image``, default the bundled demo photo;
 the face is found with the Haar cascade) with the config's test pipeline,

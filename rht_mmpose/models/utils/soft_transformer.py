@@ -47,9 +47,11 @@ class SoftTransformer(nn.Module):
             Defaults to ``(1, 2, 4)``
         chunk_size (int, optional): number of target positions whose
             correlations with all reference positions are held at once.
-            ``None`` builds the whole (N, N) matrix. The results are the
-            same; memory is ``B * N * chunk_size`` floats. Defaults to
-            ``None``
+            ``None`` builds the whole (N, N) matrix from one Gram matrix of
+            per-pixel features (9x fewer multiply-adds, see
+            :meth:`_correlate_gram`). The results are the same up to float
+            rounding; chunked memory is ``B * N * chunk_size`` floats.
+            Defaults to ``None``
         eps (float): guard of the patch L2 normalisation. Defaults to 1e-12
     """
 
@@ -91,6 +93,8 @@ class SoftTransformer(nn.Module):
         # between near-equal patches because of fp16 rounding
         dtype = torch.promote_types(query.dtype, torch.float32)
         with torch.autocast(device_type=query.device.type, enabled=False):
+            if self.chunk_size is None:
+                return self._correlate_gram(query.to(dtype), key.to(dtype))
             # (B, C*9, N), every column the flattened 3x3 patch of a position
             q = F.normalize(
                 F.unfold(query.to(dtype), kernel_size=3, padding=1),
@@ -102,7 +106,7 @@ class SoftTransformer(nn.Module):
                 eps=self.eps)
             k_t = k.transpose(1, 2)  # (B, N, C*9)
             num = q.shape[-1]
-            step = num if self.chunk_size is None else self.chunk_size
+            step = self.chunk_size
             confs, idxs = [], []
             for start in range(0, num, step):
                 # (B, N_ref, n_chunk): correlations of a chunk of targets
@@ -111,6 +115,48 @@ class SoftTransformer(nn.Module):
                 confs.append(conf)
                 idxs.append(idx)
         return torch.cat(confs, dim=1), torch.cat(idxs, dim=1)
+
+    def _correlate_gram(self, query: Tensor,
+                        key: Tensor) -> Tuple[Tensor, Tensor]:
+        """The unchunked correlation without unfolding the patches.
+
+        The dot product of two 3x3 patches is the sum, over the 9 offsets,
+        of per-pixel dot products, so one Gram matrix of the zero-padded
+        per-pixel features gives every patch product by 9 shifted slices:
+        9x fewer multiply-adds than the (N, 9C) x (9C, N) product, same
+        result up to float rounding. Patch norms come from a 3x3 box sum of
+        per-pixel squared norms.
+
+        Args:
+            query (Tensor): (B, C, H, W)
+            key (Tensor): (B, C, H, W)
+
+        Returns:
+            tuple: confidence (B, N) and index (B, N), as :meth:`correlate`
+        """
+        b, c, h, w = query.shape
+        hp, wp = h + 2, w + 2
+        q_pad = F.pad(query, (1, 1, 1, 1)).flatten(2)  # (B, C, Hp*Wp)
+        k_pad = F.pad(key, (1, 1, 1, 1)).flatten(2)
+        # (B, Hp, Wp, Hp, Wp): per-pixel dot products, target x reference
+        gram = torch.bmm(q_pad.transpose(1, 2), k_pad).view(b, hp, wp, hp, wp)
+        corr = gram[:, 0:h, 0:w, 0:h, 0:w].clone()
+        for dy in range(3):
+            for dx in range(3):
+                if dy or dx:
+                    corr += gram[:, dy:dy + h, dx:dx + w, dy:dy + h,
+                                 dx:dx + w]
+
+        def patch_norm(x: Tensor) -> Tensor:  # (B, N)
+            sq = x.pow(2).sum(1, keepdim=True)  # (B, 1, H, W)
+            box = F.avg_pool2d(
+                sq, 3, stride=1, padding=1, count_include_pad=True) * 9
+            return box.clamp_min(0).sqrt().clamp_min(self.eps).flatten(1)
+
+        corr = corr.view(b, h * w, h * w)  # (B, N target, N reference)
+        corr = corr / patch_norm(query)[:, :, None] \
+            / patch_norm(key)[:, None, :]
+        return corr.max(dim=2)
 
     def transfer(self, values: Sequence[Tensor], index: Tensor,
                  grid_size: Tuple[int, int]) -> List[Tensor]:
@@ -127,18 +173,44 @@ class SoftTransformer(nn.Module):
         """
         self._check_values(values, index.shape[0], grid_size)
         h, w = grid_size
+        # A patch of 3s x 3s pixels is 3 x 3 blocks of s x s. Block (a, b)
+        # of the patch of target i lands on output block (y_i + a - 1,
+        # x_i + b - 1) and comes from reference block (y_D + a - 1,
+        # x_D + b - 1): 9 block gathers and shifted sums do what unfold,
+        # gather and fold do, with a third of the memory traffic.
+        ref_y, ref_x = index // w, index % w  # (B, N)
+        ones = index.new_ones(1, h, w, 1).float()
+        count = sum(
+            F.pad(ones, (0, 0, dx, 2 - dx, dy, 2 - dy))
+            for dy in range(3) for dx in range(3))[:, 1:h + 1, 1:w + 1]
         outs = []
-        for scale, value in zip(self.scales, values):
+        for s, value in zip(self.scales, values):
             b, c, hs, ws = value.shape
-            kw = dict(kernel_size=3 * scale, padding=scale, stride=scale)
-            patches = F.unfold(value, **kw)  # (B, C_s*9s^2, N)
-            assert patches.shape[-1] == h * w
-            gather_idx = index.unsqueeze(1).expand(-1, patches.shape[1], -1)
-            moved = torch.gather(patches, 2, gather_idx)  # (B, C_s*9s^2, N)
-            summed = F.fold(moved, output_size=(hs, ws), **kw)
-            ones = value.new_ones(1, 1, hs, ws)
-            count = F.fold(F.unfold(ones, **kw), output_size=(hs, ws), **kw)
-            outs.append(summed / count)  # (B, C_s, s*H, s*W)
+            cb = c * s * s
+            # (B, C, H, s, W, s) -> (B, H, W, C*s*s): one row per block
+            blocks = value.reshape(b, c, h, s, w, s).permute(0, 2, 4, 1, 3,
+                                                          5).reshape(
+                                                              b, h, w, cb)
+            # zero border of one block, (B, (H+2)*(W+2), C*s*s)
+            blocks = F.pad(blocks, (0, 0, 1, 1, 1, 1)).view(
+                b, (h + 2) * (w + 2), cb)
+            summed = None
+            for dy in range(3):
+                for dx in range(3):
+                    src = (ref_y + dy) * (w + 2) + ref_x + dx  # (B, N)
+                    moved = torch.gather(
+                        blocks, 1,
+                        src.unsqueeze(-1).expand(-1, -1, cb)).view(
+                            b, h, w, cb)
+                    # onto the padded output grid, shifted by (dy, dx)
+                    moved = F.pad(moved, (0, 0, dx, 2 - dx, dy, 2 - dy))
+                    summed = moved if summed is None else summed + moved
+            out = summed[:, 1:h + 1, 1:w + 1] / count.to(summed.dtype)
+            # (B, H, W, C, s, s) -> (B, C, s*H, s*W)
+            outs.append(
+                out.reshape(b, h, w, c, s, s).permute(0, 3, 1, 4, 2,
+                                                      5).reshape(
+                                                          b, c, hs, ws))
         return outs
 
     def forward(self, query: Tensor, key: Tensor, values: Sequence[Tensor]
