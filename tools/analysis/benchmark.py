@@ -49,26 +49,6 @@ BASELINE_OF = {
     'rht-h-nocache': 'trans-h',
     'hrnetv2-w18': 'trans-r',
 }
-HRNET_W48_STAGE3 = dict(
-    stage1=dict(
-        num_modules=1,
-        num_branches=1,
-        block='BOTTLENECK',
-        num_blocks=(4, ),
-        num_channels=(64, )),
-    stage2=dict(
-        num_modules=1,
-        num_branches=2,
-        block='BASIC',
-        num_blocks=(4, 4),
-        num_channels=(48, 96)),
-    stage3=dict(
-        num_modules=4,
-        num_branches=3,
-        block='BASIC',
-        num_blocks=(4, 4, 4),
-        num_channels=(48, 96, 192)))
-
 
 # ---------------------------------------------------------------- building
 def model_cfg(name: str):
@@ -79,14 +59,11 @@ def model_cfg(name: str):
         cfg = get_config(HRNET_CFG)
         cfg.model.backbone.init_cfg = None
         return cfg
+    # the models the real-data configs train (random init, no download)
     base = 'trans' if name.startswith('trans') else 'rht'
+    arch = 'hrnet_w48' if name.split('-')[1] == 'h' else 'res50'
     cfg = Config.fromfile(
-        osp.join(REPO, 'configs', f'{base}_res50_300w_subset.py'))
-    if name.split('-')[1] == 'h':
-        cfg.model.backbone = dict(type='HRNetStage3', extra=HRNET_W48_STAGE3)
-        cfg.model.neck = dict(type='TransHEncoder')
-        cfg.model.head.in_channels = 64
-        cfg.model.head.in_scale = 2
+        osp.join(REPO, 'configs', f'{base}_{arch}_300w_subset.py'))
     if name.endswith('nocache'):
         cfg.model.test_cfg.cache_pool_features = False
     if NUM_REFS[0] and name.startswith('rht'):

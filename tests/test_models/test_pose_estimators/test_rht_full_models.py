@@ -1,65 +1,29 @@
 """Paper-size RHT-R and RHT-H (300W: 68 landmarks + 13 boundaries) at
 256x256, batch 2, one forward/backward each on CPU."""
+import os.path as osp
+
 import pytest
 import torch
+from mmengine.config import Config
 
 from mmpose.registry import MODELS
+from tests.conftest import REPO_ROOT
 from .test_rht_pose_estimator import PREPROCESSOR, make_samples
 
-CODEC = dict(
-    type='LandmarkBoundaryHeatmap',
-    input_size=(256, 256),
-    heatmap_size=(128, 128),
-    boundary_scheme='300w')
-
-HRNET_W48_STAGE3 = dict(
-    stage1=dict(
-        num_modules=1,
-        num_branches=1,
-        block='BOTTLENECK',
-        num_blocks=(4, ),
-        num_channels=(64, )),
-    stage2=dict(
-        num_modules=1,
-        num_branches=2,
-        block='BASIC',
-        num_blocks=(4, 4),
-        num_channels=(48, 96)),
-    stage3=dict(
-        num_modules=4,
-        num_branches=3,
-        block='BASIC',
-        num_blocks=(4, 4, 4),
-        num_channels=(48, 96, 192)))
+CONFIGS = {
+    'R': 'rht_res50_300w_subset.py',
+    'H': 'rht_hrnet_w48_300w_subset.py'
+}
 
 
 def rht_cfg(arch):
-    if arch == 'R':
-        backbone = dict(
-            type='ResNet',
-            depth=50,
-            num_stages=2,
-            strides=(1, 2),
-            dilations=(1, 1),
-            out_indices=(1, ))
-        neck = dict(type='TransREncoder')
-        head_arch = dict(in_channels=256, in_scale=1)
-    else:
-        backbone = dict(type='HRNetStage3', extra=HRNET_W48_STAGE3)
-        neck = dict(type='TransHEncoder')
-        head_arch = dict(in_channels=64, in_scale=2)
-    return dict(
-        type='RHTPoseEstimator',
-        data_preprocessor=PREPROCESSOR,
-        backbone=backbone,
-        neck=neck,
-        head=dict(
-            type='RHTHead',
-            num_keypoints=68,
-            num_boundaries=13,
-            decoder=CODEC,
-            **head_arch),
-        test_cfg=dict(flip_test=False))
+    """The model dict of the repo's RHT-R / RHT-H config (68 + 13 maps,
+    backbones from random init), flip test off."""
+    cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', CONFIGS[arch]))
+    model = cfg.model.to_dict()
+    model['data_preprocessor'] = PREPROCESSOR
+    model['test_cfg'] = dict(flip_test=False)
+    return model
 
 
 @pytest.mark.parametrize('arch', ['R', 'H'])
