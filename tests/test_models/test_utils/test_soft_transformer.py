@@ -84,6 +84,36 @@ def test_stm_matches_brute_force():
         torch.testing.assert_close(out.double(), f_t * a, atol=1e-5, rtol=0)
 
 
+@pytest.mark.parametrize('grid', [(5, 7), (1, 1), (2, 3)])
+def test_stm_transfer_paths_agree_with_brute_force(grid):
+    # embedding_bag path (default) and the gather path ONNX export takes,
+    # both against the patch-pasting loop, on non-square and tiny grids;
+    # gradients of the two paths wrt the values agree too
+    h, w = grid
+    g = torch.Generator().manual_seed(4)
+    values = [
+        torch.randn(2, ch, s * h, s * w, generator=g,
+                    dtype=torch.float64).requires_grad_()
+        for s, ch in zip((1, 2, 4), (3, 2, 2))
+    ]
+    index = torch.randint(0, h * w, (2, h * w), generator=g)
+    stm = SoftTransformer()
+    by_bag = stm.transfer(values, index, grid)
+    by_gather = stm.transfer_by_gather(values, index, grid)
+    for s, value, a, b in zip((1, 2, 4), values, by_bag, by_gather):
+        f_t = brute_force_transfer(value.detach(), index, s, grid)
+        torch.testing.assert_close(a, f_t, atol=1e-12, rtol=0)
+        torch.testing.assert_close(b, f_t, atol=1e-12, rtol=0)
+    weights = [torch.rand(v.shape, generator=g, dtype=torch.float64)
+               for v in values]
+    grads_bag = torch.autograd.grad(
+        sum((o * wt).sum() for o, wt in zip(by_bag, weights)), values)
+    grads_gather = torch.autograd.grad(
+        sum((o * wt).sum() for o, wt in zip(by_gather, weights)), values)
+    for a, b in zip(grads_bag, grads_gather):
+        torch.testing.assert_close(a, b, atol=1e-12, rtol=0)
+
+
 def test_stm_reference_equals_target_is_identity():
     q, _, values = make_inputs(h=8, w=8, seed=1)
     stm = SoftTransformer()
