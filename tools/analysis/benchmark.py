@@ -39,11 +39,12 @@ import time
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 HRNET_CFG = ('mmpose::face_2d_keypoint/topdown_heatmap/300w/'
              'td-hm_hrnetv2-w18_8xb64-60e_300w-256x256.py')
-MODELS_ALL = ('hrnetv2-w18', 'trans-r', 'rht-r', 'rht-r-nocache', 'trans-h',
-              'rht-h', 'rht-h-nocache')
+MODELS_ALL = ('hrnetv2-w18', 'trans-r', 'rht-r', 'rht-r-lite',
+              'rht-r-nocache', 'trans-h', 'rht-h', 'rht-h-nocache')
 NUM_REFS = [0]  # test_cfg num_refs of the RHT models (0: the config's)
 BASELINE_OF = {
     'rht-r': 'trans-r',
+    'rht-r-lite': 'trans-r',
     'rht-r-nocache': 'trans-r',
     'rht-h': 'trans-h',
     'rht-h-nocache': 'trans-h',
@@ -62,8 +63,9 @@ def model_cfg(name: str):
     # the models the real-data configs train (random init, no download)
     base = 'trans' if name.startswith('trans') else 'rht'
     arch = 'hrnet_w48' if name.split('-')[1] == 'h' else 'res50'
+    lite = '_lite' if name.endswith('-lite') else ''
     cfg = Config.fromfile(
-        osp.join(REPO, 'configs', f'{base}_{arch}_300w_subset.py'))
+        osp.join(REPO, 'configs', f'{base}_{arch}{lite}_300w_subset.py'))
     if name.endswith('nocache'):
         cfg.model.test_cfg.cache_pool_features = False
     if NUM_REFS[0] and name.startswith('rht'):

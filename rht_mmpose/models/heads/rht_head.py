@@ -76,6 +76,8 @@ class RHTHead(BaseHead):
         ref_size (int): R. Defaults to 128
         extractor_num_convs (int): Conv-BN-ReLU layers per extractor stage.
             Defaults to 2
+        fusion_kernel_size (int): kernel of MSFFM's fusion convs (3; 1 in
+            the light RHT-R-lite, see :class:`MSFFMNeck`). Defaults to 3
         with_reference (bool): build the reference branch. Defaults to True
         use_stm (bool): use F_S. Defaults to True
         use_htm (bool): use F_E. Defaults to True
@@ -104,6 +106,7 @@ class RHTHead(BaseHead):
                  ref_channels: Sequence[int] = (256, 128, 64),
                  ref_size: int = 128,
                  extractor_num_convs: int = 2,
+                 fusion_kernel_size: int = 3,
                  with_reference: bool = True,
                  use_stm: bool = True,
                  use_htm: bool = True,
@@ -198,7 +201,8 @@ class RHTHead(BaseHead):
                 with_reference=with_reference,
                 use_stm=self.use_stm,
                 use_htm=self.use_htm,
-                fuse_scales=fuse_scales))
+                fuse_scales=fuse_scales,
+                fusion_kernel_size=fusion_kernel_size))
 
     def _check_decoder(self) -> None:
         k = getattr(self.decoder, 'num_keypoints', None)

@@ -17,15 +17,23 @@ class FeatureFusionBlock(nn.Module):
         ref_channels (int): channels of each transformed feature
         num_refs (int): how many transformed features are concatenated
             (2 = F_E and F_S, 1 in the single-module ablations)
+        kernel_size (int): of the fusion conv, odd. Defaults to 3
     """
 
-    def __init__(self, fg_channels: int, ref_channels: int, num_refs: int):
+    def __init__(self,
+                 fg_channels: int,
+                 ref_channels: int,
+                 num_refs: int,
+                 kernel_size: int = 3):
         super().__init__()
+        if kernel_size < 1 or kernel_size % 2 == 0:
+            raise ValueError(f'fusion kernel_size is {kernel_size}, '
+                             'expected a positive odd int')
         self.conv = ConvModule(
             fg_channels + num_refs * ref_channels,
             fg_channels,
-            kernel_size=3,
-            padding=1,
+            kernel_size=kernel_size,
+            padding=kernel_size // 2,
             norm_cfg=dict(type='BN'))
 
     def forward(self, fg: Tensor, refs: Sequence[Tensor]) -> Tensor:
@@ -90,7 +98,8 @@ class MSFFMNeck(nn.Module):
                  with_reference: bool = True,
                  use_stm: bool = True,
                  use_htm: bool = True,
-                 fuse_scales: Optional[Sequence[int]] = None):
+                 fuse_scales: Optional[Sequence[int]] = None,
+                 fusion_kernel_size: int = 3):
         super().__init__()
         self.ref_scales = tuple(ref_scales)
         self.ref_channels = tuple(ref_channels)
@@ -137,7 +146,8 @@ class MSFFMNeck(nn.Module):
                 self.fuse_blocks.append(
                     nn.ModuleList([
                         FeatureFusionBlock(fg_ch, self.ref_channels[i],
-                                           num_refs) for i in plan
+                                           num_refs, fusion_kernel_size)
+                        for i in plan
                     ]))
         self.deconvs = nn.ModuleList([
             nn.Sequential(

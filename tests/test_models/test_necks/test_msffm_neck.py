@@ -79,3 +79,33 @@ def test_without_msffm_fuses_only_the_1x_scale(in_scale, fg_channels):
     with pytest.raises(ValueError, match=r'fuse_scales \(3,\)'):
         MSFFMNeck(5, fg_channels=(16, 8, 4), ref_channels=REF_CHANNELS,
                   fuse_scales=(3, ))
+
+
+def test_fusion_kernel_size_one_is_a_per_pixel_mix():
+    # RHT-R-lite's 1x1 fusion: F'_G = F_G + ReLU(BN(W @ [F_E, F_S, F_G]))
+    # per pixel, checked against an einsum with the block's own weights
+    torch.manual_seed(0)
+    neck = MSFFMNeck(5, fg_channels=(8, 6, 4), ref_channels=(3, 2, 2),
+                     fusion_kernel_size=1).eval()
+    block = neck.fuse_blocks[0][0]
+    assert block.conv.conv.kernel_size == (1, 1)
+    fg = torch.randn(2, 8, 4, 4)
+    hard, soft = torch.randn(2, 3, 4, 4), torch.randn(2, 3, 4, 4)
+    bn = block.conv.bn
+    with torch.no_grad():
+        bn.running_mean.uniform_(-1, 1)
+        bn.running_var.uniform_(0.5, 2)
+        x = torch.cat([hard, soft, fg], dim=1)
+        w = block.conv.conv.weight[:, :, 0, 0]  # (C_G, C_in)
+        mixed = torch.einsum('oc,bchw->bohw', w, x)
+        if block.conv.conv.bias is not None:
+            mixed = mixed + block.conv.conv.bias.view(1, -1, 1, 1)
+        normed = (mixed - bn.running_mean.view(1, -1, 1, 1)) / torch.sqrt(
+            bn.running_var.view(1, -1, 1, 1) + bn.eps)
+        normed = normed * bn.weight.view(1, -1, 1, 1) + bn.bias.view(
+            1, -1, 1, 1)
+        expected = fg + normed.clamp_min(0)
+        torch.testing.assert_close(block(fg, [hard, soft]), expected)
+    with pytest.raises(ValueError, match='fusion kernel_size is 2'):
+        MSFFMNeck(5, fg_channels=(8, 6, 4), ref_channels=(3, 2, 2),
+                  fusion_kernel_size=2)
