@@ -1,4 +1,4 @@
-"""Paper-size RHT-R and RHT-H (300W: 68 landmarks + 13 boundaries) at
+"""Paper-size RHT-R, RHT-R-lite and RHT-H (300W: 68 landmarks + 13 boundaries) at
 256x256, batch 2, one forward/backward each on CPU."""
 import os.path as osp
 
@@ -12,6 +12,7 @@ from .test_rht_pose_estimator import PREPROCESSOR, make_samples
 
 CONFIGS = {
     'R': 'rht_res50_300w_subset.py',
+    'R-lite': 'rht_res50_lite_300w_subset.py',
     'H': 'rht_hrnet_w48_300w_subset.py'
 }
 
@@ -26,7 +27,7 @@ def rht_cfg(arch):
     return model
 
 
-@pytest.mark.parametrize('arch', ['R', 'H'])
+@pytest.mark.parametrize('arch', ['R', 'R-lite', 'H'])
 def test_full_model_forward_backward(arch):
     torch.manual_seed(0)
     model = MODELS.build(rht_cfg(arch))
@@ -43,3 +44,7 @@ def test_full_model_forward_backward(arch):
     (losses['loss_kpt'] + losses['loss_trans']).backward()
     assert model.backbone.conv1.weight.grad is not None
     assert model.head.htm.theta_fc.weight.grad.abs().sum() > 0
+    # every fusion block got a gradient (1x1 ones in RHT-R-lite)
+    for blocks in model.head.neck.fuse_blocks:
+        for block in blocks:
+            assert block.conv.conv.weight.grad.abs().sum() > 0
