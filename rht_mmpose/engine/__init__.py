@@ -3,6 +3,7 @@ from .cpu_distributed import (CPUAwareDistributedDataParallel,
 from .hooks import (AtomicCheckpointHook, AtomicLocalBackend,
                     BadSampleReportHook,
                     NonFiniteLossError, NonFiniteLossHook, RNGStateHook,
+                    TimeBudgetHook,
                     get_rng_state, set_rng_state)
 
 patch_mmengine_cpu_init_dist()
@@ -10,6 +11,6 @@ patch_mmengine_cpu_init_dist()
 __all__ = [
     'AtomicCheckpointHook', 'AtomicLocalBackend', 'BadSampleReportHook',
     'CPUAwareDistributedDataParallel', 'NonFiniteLossError',
-    'NonFiniteLossHook', 'RNGStateHook', 'get_rng_state',
+    'NonFiniteLossHook', 'RNGStateHook', 'TimeBudgetHook', 'get_rng_state',
     'patch_mmengine_cpu_init_dist', 'set_rng_state'
 ]
