@@ -58,6 +58,21 @@ def parse_args():
         default=1,
         help='display time of every window. (second)')
     parser.add_argument(
+        '--time-budget',
+        type=float,
+        default=None,
+        metavar='SECONDS',
+        help='fit max_epochs (and the lr schedule) so training ends within '
+        'SECONDS, timed on the first epoch (TimeBudgetHook); the config\'s '
+        'max_epochs stays the upper bound')
+    parser.add_argument(
+        '--time-budget-file',
+        default=None,
+        metavar='JSON',
+        help='with --time-budget: write the decided max_epochs here; '
+        'without: train as many epochs as another run wrote there (two '
+        'arms of a comparison side by side, same epochs)')
+    parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=DictAction,
@@ -123,6 +138,21 @@ def merge_args(cfg, args):
 
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+
+    if args.time_budget is not None or args.time_budget_file is not None:
+        # after --cfg-options, which may set max_epochs or custom_hooks
+        if not cfg.train_cfg.get('by_epoch', True) or \
+                'max_epochs' not in cfg.train_cfg:
+            raise SystemExit('--time-budget needs an epoch-based train_cfg '
+                             f'(by_epoch=True, max_epochs), got '
+                             f'{dict(cfg.train_cfg)}')
+        if args.time_budget is not None:
+            hook = dict(type='TimeBudgetHook', budget_s=args.time_budget,
+                        decision_file=args.time_budget_file)
+        else:
+            hook = dict(type='TimeBudgetHook',
+                        follow_file=args.time_budget_file)
+        cfg.custom_hooks = list(cfg.get('custom_hooks', None) or []) + [hook]
     return cfg
 
 

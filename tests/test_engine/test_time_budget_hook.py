@@ -1,6 +1,7 @@
 """TimeBudgetHook with real mmengine schedulers, a stand-in loop and a
 fake clock: the epoch count fitted to the budget and the cosine schedule
 stretched to end on the new last epoch."""
+import json
 import math
 from types import SimpleNamespace
 
@@ -123,6 +124,44 @@ def test_iteration_based_scheduler_is_stretched_in_iterations():
     assert (by_iter.end, by_iter.T_max) == (50, 50)
 
 
+def test_follower_adopts_the_leaders_decision(tmp_path):
+    decision = str(tmp_path / 'budget' / 'decision.json')
+    leader = make_runner(max_epochs=60)
+    leader.rank = 0
+    hook = TimeBudgetHook(budget_s=100, reserve_s=4, decision_file=decision)
+    hook.clock = FakeClock()
+    hook.before_train(leader)
+    hook.clock.now += 3.
+    run_epochs(hook, leader, hook.clock, 7., 1)
+    assert leader.train_loop._max_epochs == 13
+
+    follower = make_runner(max_epochs=60, iters_per_epoch=4)
+    follower.rank = 0
+    hook = TimeBudgetHook(follow_file=decision)
+    hook.clock = FakeClock()
+    hook.before_train(follower)
+    run_epochs(hook, follower, hook.clock, 0., 1)
+    assert follower.train_loop._max_epochs == 13
+    assert follower.train_loop._max_iters == 52
+    assert follower.param_schedulers[1].T_max == 13
+    assert 'decision.json says 13' in follower.logs[-1]
+
+    class Ticking:  # one second per call: the wait times out
+        now = 0.
+
+        def __call__(self):
+            self.now += 1.
+            return self.now
+
+    hook = TimeBudgetHook(follow_file=str(tmp_path / 'never.json'),
+                          follow_timeout_s=1)
+    hook.clock = Ticking()
+    runner = make_runner()
+    hook.before_train(runner)
+    with pytest.raises(TimeoutError, match='never.json did not appear'):
+        run_epochs(hook, runner, FakeClock(), 0., 1)
+
+
 def test_bad_arguments():
     with pytest.raises(ValueError, match='budget_s is 0'):
         TimeBudgetHook(budget_s=0)
@@ -141,19 +180,23 @@ param_scheduler = [dict(type='CosineAnnealingLR', T_max=4, begin=0, end=4,
 default_hooks = dict(checkpoint=dict(
     type='AtomicCheckpointHook', by_epoch=True, interval=1,
     max_keep_ckpts=10, save_best=None))
-custom_hooks = [dict(type='TimeBudgetHook', budget_s=0.001)]
 """
 
 
 def test_tools_train_stops_at_the_budget(tmp_path, data_root):
-    # a budget already spent after epoch 1: the 4-epoch run ends there,
-    # with its final checkpoint
+    # tools/train.py --time-budget: a budget already spent after epoch 1,
+    # so the 4-epoch run ends there, with its final checkpoint
     from tests.test_engine import train_helpers as th
     cfg = th.write_config(tmp_path, BUDGET_CFG)
     work_dir = str(tmp_path / 'work')
-    proc = th.run(th.train_cmd(cfg, work_dir), data_root)
+    decision = str(tmp_path / 'decision.json')
+    proc = th.run(
+        th.train_cmd(cfg, work_dir, '--time-budget', '0.001',
+                     '--time-budget-file', decision), data_root)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     log = proc.stdout + proc.stderr
     assert 'max_epochs 4 -> 1' in log
     assert (tmp_path / 'work' / 'epoch_1.pth').exists()
     assert not (tmp_path / 'work' / 'epoch_2.pth').exists()
+    with open(decision) as f:
+        assert json.load(f) == dict(max_epochs=1)

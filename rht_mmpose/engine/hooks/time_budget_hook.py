@@ -1,6 +1,10 @@
 """``TimeBudgetHook``: fit the number of epochs (and the schedule) to a
 wall-clock budget, measured on the run's own first epoch."""
+import json
 import math
+import os
+import os.path as osp
+import tempfile
 import time
 from typing import Optional
 
@@ -30,12 +34,25 @@ class TimeBudgetHook(Hook):
     epoch's scheduler step already uses the new length. The budget counts
     from this process's ``before_train`` (a resumed run gets a new budget).
 
+    Two runs that must train the same number of epochs (an identical-budget
+    comparison run side by side) share one decision: the slower run writes
+    it to ``decision_file`` and the other, given ``follow_file`` (the same
+    path) instead of a budget, waits after its first epoch for that file
+    and adopts its ``max_epochs``.
+
     Args:
-        budget_s (float): seconds for the whole training loop
+        budget_s (float, optional): seconds for the whole training loop;
+            needed unless ``follow_file`` is given
         measure_epochs (int): epochs timed before deciding. Defaults to 1
         reserve_s (float): seconds kept free at the end. Defaults to 0
         max_epochs_cap (int, optional): upper bound of the new max_epochs.
             Defaults to the config's max_epochs
+        decision_file (str, optional): json written (atomically, rank 0)
+            with the decided ``max_epochs``
+        follow_file (str, optional): take ``max_epochs`` from this json
+            (written by another run's ``decision_file``) instead of timing
+        follow_timeout_s (float): how long to wait for ``follow_file``.
+            Defaults to 3600
 
     Example::
 
@@ -45,18 +62,26 @@ class TimeBudgetHook(Hook):
     priority = 'NORMAL'
 
     def __init__(self,
-                 budget_s: float,
+                 budget_s: Optional[float] = None,
                  measure_epochs: int = 1,
                  reserve_s: float = 0.,
-                 max_epochs_cap: Optional[int] = None):
-        if not budget_s > 0:
-            raise ValueError(f'budget_s is {budget_s!r}, expected > 0')
+                 max_epochs_cap: Optional[int] = None,
+                 decision_file: Optional[str] = None,
+                 follow_file: Optional[str] = None,
+                 follow_timeout_s: float = 3600.):
+        if follow_file is None and not (budget_s is not None
+                                        and budget_s > 0):
+            raise ValueError(f'budget_s is {budget_s!r}, expected > 0 '
+                             '(or a follow_file)')
         if int(measure_epochs) != measure_epochs or measure_epochs < 1:
             raise ValueError(
                 f'measure_epochs is {measure_epochs!r}, expected an int >= 1')
         if reserve_s < 0:
             raise ValueError(f'reserve_s is {reserve_s!r}, expected >= 0')
-        self.budget_s = float(budget_s)
+        self.budget_s = float(budget_s or 0.)
+        self.decision_file = decision_file
+        self.follow_file = follow_file
+        self.follow_timeout_s = float(follow_timeout_s)
         self.measure_epochs = int(measure_epochs)
         self.reserve_s = float(reserve_s)
         self.max_epochs_cap = max_epochs_cap
@@ -90,22 +115,49 @@ class TimeBudgetHook(Hook):
         done = runner.epoch + 1  # the epoch counter moves after this hook
         old_max = loop._max_epochs
         cap = old_max if self.max_epochs_cap is None else self.max_epochs_cap
-        left = self.budget_s - self.reserve_s - (now - self._t_train)
-        more = max(0, math.floor(left / max(self._slowest_epoch_s, 1e-9)))
-        decision = [max(done, min(cap, done + more))]
+        if self.follow_file is not None:
+            target = self._wait_for_decision()
+            why = f'{self.follow_file} says {target}'
+        else:
+            left = self.budget_s - self.reserve_s - (now - self._t_train)
+            target = done + max(
+                0, math.floor(left / max(self._slowest_epoch_s, 1e-9)))
+            why = (f'{self._slowest_epoch_s:.1f} s per epoch, {left:.0f} s '
+                   f'of the {self.budget_s:.0f} s budget left')
+        decision = [max(done, min(cap, target))]
         broadcast_object_list(decision, src=0)
         new_max = int(decision[0])
         self.decided_max_epochs = new_max
-        runner.logger.info(
-            f'TimeBudgetHook: {self._slowest_epoch_s:.1f} s per epoch, '
-            f'{left:.0f} s of the {self.budget_s:.0f} s budget left after '
-            f'{done} epochs -> max_epochs {old_max} -> {new_max}')
+        runner.logger.info(f'TimeBudgetHook: {why} after {done} epochs -> '
+                           f'max_epochs {old_max} -> {new_max}')
+        if self.decision_file is not None and runner.rank == 0:
+            self._write_decision(new_max)
         if new_max == old_max:
             return
         iters_per_epoch = loop._max_iters // old_max
         loop._max_epochs = new_max
         loop._max_iters = new_max * iters_per_epoch
         self._stretch_schedulers(runner, old_max, new_max, iters_per_epoch)
+
+    def _wait_for_decision(self) -> int:
+        deadline = self.clock() + self.follow_timeout_s
+        while True:
+            if osp.exists(self.follow_file):
+                with open(self.follow_file) as f:
+                    return int(json.load(f)['max_epochs'])
+            if self.clock() > deadline:
+                raise TimeoutError(
+                    f'TimeBudgetHook: {self.follow_file} did not appear '
+                    f'within {self.follow_timeout_s:.0f} s')
+            time.sleep(1.)
+
+    def _write_decision(self, max_epochs: int) -> None:
+        out_dir = osp.dirname(osp.abspath(self.decision_file))
+        os.makedirs(out_dir, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix='.budget.', dir=out_dir)
+        with os.fdopen(fd, 'w') as f:
+            json.dump(dict(max_epochs=max_epochs), f)
+        os.replace(tmp, self.decision_file)
 
     @staticmethod
     def _stretch_schedulers(runner, old_max: int, new_max: int,
