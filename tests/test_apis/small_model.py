@@ -39,46 +39,11 @@ def small_rht_config():
     """A tiny RHT model (68 points + 13 boundaries, 64x64 input, 32x32
     heatmaps and references) as an mmengine Config with a test pipeline."""
     from mmengine.config import Config
-    codec = dict(
-        type='LandmarkBoundaryHeatmap',
-        input_size=(64, 64),
-        heatmap_size=(32, 32),
-        boundary_scheme='300w')
-    model = dict(
-        type='RHTPoseEstimator',
-        data_preprocessor=dict(
-            type='PoseDataPreprocessor',
-            mean=[123.675, 116.28, 103.53],
-            std=[58.395, 57.12, 57.375],
-            bgr_to_rgb=True),
-        backbone=dict(
-            type='ResNet',
-            depth=18,
-            num_stages=2,
-            strides=(1, 2),
-            dilations=(1, 1),
-            out_indices=(1, ),
-            stem_channels=8,
-            base_channels=8),
-        neck=dict(
-            type='TransREncoder',
-            in_channels=16,
-            embed_dims=16,
-            num_layers=1,
-            num_heads=2,
-            feedforward_channels=16),
-        head=dict(
-            type='RHTHead',
-            num_keypoints=68,
-            num_boundaries=13,
-            in_channels=16,
-            fg_channels=(16, 8, 4),
-            ref_channels=(16, 8, 4),
-            ref_size=32,
-            extractor_num_convs=1,
-            htm_cfg=dict(hidden_channels=(8, ), fc_channels=8),
-            decoder=codec),
-        test_cfg=dict(flip_test=False))
+    from tests.test_models.test_pose_estimators.test_rht_pose_estimator \
+        import tiny_cfg
+    model = tiny_cfg(num_keypoints=68, num_boundaries=13,
+                     boundary_scheme='300w')
+    codec = model['head']['decoder']
     pipeline = [
         dict(type='LoadImage'),
         dict(type='GetBBoxCenterScale', padding=1.25),

@@ -99,8 +99,14 @@ def inner_datasets(ds_cfg):
     return [('target', ds_cfg)]
 
 
-def codec_channels(codec_cfg):
+def codec_channels(codec_cfg, landmark_flip_indices):
+    """The codec and its boundary count P, its boundary scheme resolved
+    from the dataset's keypoints when the config leaves it to the codec."""
     codec = KEYPOINT_CODECS.build(codec_cfg)
+    if hasattr(codec, 'flip_indices_with_boundaries'):
+        channels = codec.flip_indices_with_boundaries(landmark_flip_indices)
+        assert len(channels) == len(landmark_flip_indices) + \
+            codec.num_boundaries
     return codec, getattr(codec, 'num_boundaries', None) or 0
 
 
@@ -131,7 +137,7 @@ def test_config_builds(name, tmp_path):
     target = inner_datasets(train_ds)[0][1]
     meta = dataset_meta(target)
     if cfg.model.type == 'RHTPoseEstimator':
-        codec, p = codec_channels(train_ds.codec)
+        codec, p = codec_channels(train_ds.codec, meta['flip_indices'])
         assert head.decoder == train_ds.codec
         assert head.num_keypoints == meta['num_keypoints']
         assert head.num_boundaries == p
@@ -184,8 +190,9 @@ def _check_item(item, ds_cfg):
     w, h = affine[0]['input_size']
     assert tuple(item['inputs'].shape) == (3, h, w)
     if ds_cfg['type'] == 'PairedReferenceDataset':
-        _, p = codec_channels(ds_cfg['codec'])
-        k = len(item['data_samples'].metainfo['flip_indices'])
+        flip_indices = item['data_samples'].metainfo['flip_indices']
+        _, p = codec_channels(ds_cfg['codec'], flip_indices)
+        k = len(flip_indices)
         assert tuple(item['data_samples'].ref_heatmaps.shape) == (k + p, 128,
                                                                   128)
         assert tuple(item['data_samples'].ref_img.shape) == (3, 128, 128)

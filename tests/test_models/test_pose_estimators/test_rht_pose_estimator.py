@@ -15,9 +15,10 @@ PREPROCESSOR = dict(
 AFLW_FLIP = [5, 4, 3, 2, 1, 0, 11, 10, 9, 8, 7, 6, 14, 13, 12, 17, 16, 15, 18]
 
 
-def tiny_cfg(with_reference=True, **test_cfg):
+def tiny_cfg(with_reference=True, num_keypoints=19, num_boundaries=6,
+             boundary_scheme='aflw', **test_cfg):
     """64x64 input, stride-8 ResNet -> 8x8 F_G, reference branch at 32x32,
-    AFLW codec (19 landmarks + 6 boundaries)."""
+    AFLW codec (19 landmarks + 6 boundaries) unless told otherwise."""
     return dict(
         type='RHTPoseEstimator',
         data_preprocessor=PREPROCESSOR,
@@ -39,8 +40,8 @@ def tiny_cfg(with_reference=True, **test_cfg):
             feedforward_channels=16),
         head=dict(
             type='RHTHead',
-            num_keypoints=19,
-            num_boundaries=6,
+            num_keypoints=num_keypoints,
+            num_boundaries=num_boundaries,
             in_channels=16,
             fg_channels=(16, 8, 4),
             ref_channels=(16, 8, 4),
@@ -52,7 +53,7 @@ def tiny_cfg(with_reference=True, **test_cfg):
                 type='LandmarkBoundaryHeatmap',
                 input_size=(64, 64),
                 heatmap_size=(32, 32),
-                boundary_scheme='aflw')),
+                boundary_scheme=boundary_scheme)),
         test_cfg=dict(flip_test=False, **test_cfg))
 
 
