@@ -6,6 +6,7 @@ from .face_300w_pts_dataset import Face300WPtsDataset
 from .paired_reference_dataset import (REF_MODES, BadImageError,
                                        PairedReferenceDataset, image_problem)
 from .pts_to_coco import PtsFormatError, convert, read_pts
+from .reference_cache import ReferenceCache
 from .sift_similarity import (SiftFaceIndex, count_good_matches, face_crop,
                               match_scores, sift_descriptors)
 from .transforms import RandomGaussianBlur, RandomGrayscale, RandomOcclusion
@@ -13,7 +14,7 @@ from .transforms import RandomGaussianBlur, RandomGrayscale, RandomOcclusion
 __all__ = [
     'PairedReferenceDataset', 'REF_MODES', 'BadImageError', 'image_problem',
     'AnnotationError', 'check_annotation', 'check_annotations',
-    'Face300WPtsDataset',
+    'Face300WPtsDataset', 'ReferenceCache',
     'PtsFormatError', 'convert', 'read_pts', 'SiftFaceIndex',
     'count_good_matches', 'face_crop', 'match_scores', 'sift_descriptors',
     'RandomGrayscale', 'RandomGaussianBlur', 'RandomOcclusion'

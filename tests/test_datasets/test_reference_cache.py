@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 import torch
 
-from rht_mmpose.datasets import BadImageError, PairedReferenceDataset
-from rht_mmpose.datasets.reference_cache import ReferenceCache
+from rht_mmpose.datasets import (BadImageError, PairedReferenceDataset,
+                                 ReferenceCache)
 from .test_paired_reference_dataset import wrapper
 
 
