@@ -1,0 +1,82 @@
+"""tools/analysis/reference_branch_report.py on RHT-R-lite (random init)
+and 4 real HELEN test faces."""
+import importlib.util
+import json
+import os.path as osp
+
+import pytest
+import torch
+
+from tests.conftest import REPO_ROOT
+
+TOOL = osp.join(REPO_ROOT, 'tools', 'analysis', 'reference_branch_report.py')
+CONFIG = osp.join(REPO_ROOT, 'configs', 'rht_res50_lite_300w_subset.py')
+
+
+def load_tool():
+    spec = importlib.util.spec_from_file_location('branch_report', TOOL)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+report = load_tool()
+
+
+def save_model(path, zero_fusion):
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmpose.registry import MODELS
+    import rht_mmpose  # noqa: F401
+    init_default_scope('mmpose')
+    torch.manual_seed(0)
+    model = MODELS.build(Config.fromfile(CONFIG).model)
+    model.init_weights()
+    with torch.no_grad():
+        for blocks in model.head.neck.fuse_blocks:
+            for block in blocks:
+                w = block.conv.conv.weight
+                if zero_fusion:  # the references cannot reach the heatmaps
+                    w.zero_()
+                else:  # strong enough to move the argmax
+                    w.normal_(0, 0.5)
+    torch.save(dict(state_dict=model.state_dict(), meta={}), path)
+    return path
+
+
+@pytest.mark.parametrize('zero_fusion', [True, False])
+def test_conditions(tmp_path, data_root, monkeypatch, zero_fusion):
+    monkeypatch.setenv('RHT_DATA_ROOT', data_root)
+    ckpt = save_model(str(tmp_path / 'lite.pth'), zero_fusion)
+    out = str(tmp_path / 'report.json')
+    rows = report.main([CONFIG, ckpt, '--num-faces', '4', '--out', out])
+    assert set(rows) == set(report.CONDITIONS)
+    with open(out) as f:
+        saved = json.load(f)
+    nmes = {c: saved['per_face'][c] for c in report.CONDITIONS}
+    assert all(len(v) == 4 for v in nmes.values())
+    if zero_fusion:
+        # the fusion convs see the references only through zero weights:
+        # every condition predicts the same landmarks
+        for c in report.CONDITIONS:
+            assert nmes[c] == nmes['random_train_ref'], c
+    else:
+        assert nmes['self_oracle'] != nmes['random_train_ref']
+        assert nmes['branch_zeroed'] != nmes['random_train_ref']
+
+
+def test_zeroed_features_reach_msffm():
+    seen = []
+
+    class Neck:
+        def forward(self, fg, soft=None, hard=None):
+            seen.append((soft, hard))
+
+    neck = Neck()
+    soft, hard = [torch.ones(1, 2, 2, 2)], [torch.ones(1, 2, 2, 2)]
+    with report.zeroed_features(neck, ('hard', )):
+        neck.forward(None, soft, hard)
+    neck.forward(None, soft, hard)  # restored after the block
+    (s0, h0), (s1, h1) = seen
+    assert torch.equal(s0[0], soft[0]) and not h0[0].any()
+    assert torch.equal(h1[0], hard[0])

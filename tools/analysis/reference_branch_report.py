@@ -1,0 +1,206 @@
+"""Does a trained RHT use its reference? NME of the same checkpoint on
+test faces under five reference conditions.
+
+- ``random_train_ref``: a random training face as the reference (as in
+  training)
+- ``self_oracle``: the target's own crop and ground-truth heatmaps as the
+  reference. A branch that learnt to transfer the reference's landmarks
+  gets far lower error here; equal error means it does not transfer
+  positions (yet)
+- ``branch_zeroed``: the random reference, with F_S and F_E set to zero
+  before MSFFM: what the encoder alone gives through the trained fusion
+- ``soft_only`` / ``hard_only``: only F_S (STM) / only F_E (HTM) kept
+
+The backbone and encoder run once per batch and are shared by all
+conditions; flip test is off unless ``--flip``. Faces are spread evenly
+over the test set; the random references are drawn with ``--seed``.
+
+Example::
+
+    python tools/analysis/reference_branch_report.py \\
+        configs/rht_res50_300w_subset.py CHECKPOINT --num-faces 40
+"""
+import argparse
+import contextlib
+import json
+import os
+import os.path as osp
+import sys
+import tempfile
+
+import numpy as np
+
+CONDITIONS = ('random_train_ref', 'self_oracle', 'branch_zeroed',
+              'soft_only', 'hard_only')
+# which transformed features each condition zeroes
+ZEROED = dict(branch_zeroed=('soft', 'hard'), soft_only=('hard', ),
+              hard_only=('soft', ))
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    p.add_argument('config')
+    p.add_argument('checkpoint')
+    p.add_argument('--num-faces', type=int, default=40,
+                   help='test faces, spread evenly (0: all)')
+    p.add_argument('--batch-size', type=int, default=4)
+    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--flip', action='store_true', help='flip test on')
+    p.add_argument('--out', default=None, help='json of the results')
+    p.add_argument('--device', default='cpu')
+    return p.parse_args(argv)
+
+
+@contextlib.contextmanager
+def zeroed_features(neck, which):
+    """Within the block, MSFFM receives zeros for the features in
+    ``which`` (``'soft'`` = F_S, ``'hard'`` = F_E)."""
+    original = neck.forward
+
+    def forward(fg, soft=None, hard=None):
+        import torch
+        if 'soft' in which and soft is not None:
+            soft = [torch.zeros_like(x) for x in soft]
+        if 'hard' in which and hard is not None:
+            hard = [torch.zeros_like(x) for x in hard]
+        return original(fg, soft, hard)
+
+    neck.forward = forward
+    try:
+        yield
+    finally:
+        neck.forward = original
+
+
+def build_datasets(cfg):
+    """(test faces paired with themselves, test faces paired with the
+    training pool); references are chosen here, not by the wrappers."""
+    from mmpose.registry import DATASETS
+    base = cfg.test_dataloader.dataset
+    if base.get('type') != 'PairedReferenceDataset':
+        raise SystemExit(f'{cfg.filename}: the test dataset is '
+                         f'{base.get("type")}, expected a '
+                         'PairedReferenceDataset (an RHT config)')
+    self_cfg = base.copy()
+    self_cfg.pop('ref_pool', None)
+    self_cfg.update(ref_mode='random', allow_self=True)
+    pool_cfg = base.copy()
+    pool_cfg.update(ref_mode='random')
+    return DATASETS.build(self_cfg), DATASETS.build(pool_cfg)
+
+
+def nme_io(pred, gt, left=36, right=45):
+    return float(
+        np.linalg.norm(pred - gt, axis=1).mean() /
+        np.linalg.norm(gt[left] - gt[right]))
+
+
+def evaluate(model, self_paired, train_paired, face_ids, batch_size, seed,
+             flip):
+    """Per-condition lists of per-face NME_io."""
+    import torch
+    from mmengine.dataset import pseudo_collate
+    head = model.head
+    model.test_cfg['flip_test'] = flip
+    rng = np.random.default_rng(seed)
+    errors = {c: [] for c in CONDITIONS}
+    eyes = eye_corner_indices(self_paired.metainfo)
+    for start in range(0, len(face_ids), batch_size):
+        rows = [int(i) for i in face_ids[start:start + batch_size]]
+        batch = pseudo_collate([
+            self_paired.pipeline(self_paired.get_data_info(i)) for i in rows
+        ])
+        data = model.data_preprocessor(batch, False)
+        inputs, samples = data['inputs'], data['data_samples']
+        random_ids = rng.integers(0, len(train_paired.pool), len(rows))
+        with torch.no_grad():
+            feats = model.extract_feat(inputs)
+            if flip:
+                feats = [feats, model.extract_feat(inputs.flip(-1))]
+            r = head.ref_size
+            small = torch.nn.functional.interpolate(
+                inputs, size=(r, r), mode='area')
+
+            def refs(get, ids):
+                got = [get(int(j)) for j in ids]
+                return dict(
+                    target_small=small,
+                    ref_img=model.normalize_ref_images(
+                        torch.stack([g['ref_img'] for g in got])),
+                    ref_heatmaps=torch.stack(
+                        [g['ref_heatmaps'] for g in got]))
+
+            random_refs = refs(train_paired.get_reference, random_ids)
+            self_refs = refs(self_paired.get_reference, rows)
+            for cond in CONDITIONS:
+                use = self_refs if cond == 'self_oracle' else random_refs
+                with zeroed_features(head.neck, ZEROED.get(cond, ())):
+                    preds = head.predict(
+                        feats, samples, test_cfg=model.test_cfg, refs=use)
+                out = model.add_pred_to_datasample(
+                    preds, None, [d.clone() for d in samples])
+                for d in out:
+                    errors[cond].append(
+                        nme_io(d.pred_instances.keypoints[0],
+                               np.asarray(d.gt_instances.keypoints)[0],
+                               *eyes))
+    return errors
+
+
+def eye_corner_indices(metainfo):
+    """Outer eye corners of the keypoint scheme (NME_io's normaliser)."""
+    from rht_mmpose.evaluation.metrics.face_nme_metric import (
+        KEYPOINT_SCHEMES, resolve_keypoint_scheme)
+    left, right = KEYPOINT_SCHEMES[resolve_keypoint_scheme(
+        metainfo)]['inter_ocular']
+    return left[0], right[0]
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    sys.path.insert(
+        0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+    import rht_mmpose  # noqa: F401
+    from rht_mmpose.apis import init_face_model
+    from rht_mmpose.utils.config_checks import check_config_paths
+    init_default_scope('mmpose')
+    cfg = Config.fromfile(args.config)
+    check_config_paths(cfg)
+    self_paired, train_paired = build_datasets(cfg)
+    model = init_face_model(args.config, args.checkpoint,
+                            device=args.device).eval()
+    if not getattr(model.head, 'with_reference', False):
+        raise SystemExit(f'{args.checkpoint}: the model has no reference '
+                         'branch (a Trans-R / Trans-H baseline?)')
+    n = len(self_paired)
+    count = n if args.num_faces <= 0 else min(args.num_faces, n)
+    face_ids = np.linspace(0, n - 1, count).astype(int)
+    errors = evaluate(model, self_paired, train_paired, face_ids,
+                      args.batch_size, args.seed, args.flip)
+    rows = {c: dict(nme_io=float(np.mean(e)), faces=len(e))
+            for c, e in errors.items()}
+    print('| reference condition | NME_io (%) | vs random_train_ref |')
+    print('| --- | --- | --- |')
+    base = rows['random_train_ref']['nme_io']
+    for c, r in rows.items():
+        diff = '-' if c == 'random_train_ref' else \
+            f"{(r['nme_io'] - base) * 100:+.2f}"
+        print(f"| {c} | {r['nme_io'] * 100:.2f} | {diff} |")
+    if args.out:
+        out_dir = osp.dirname(osp.abspath(args.out))
+        os.makedirs(out_dir, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=out_dir, suffix='.json')
+        with os.fdopen(fd, 'w') as f:
+            json.dump(dict(config=args.config, checkpoint=args.checkpoint,
+                           flip=args.flip, seed=args.seed,
+                           per_face={c: e for c, e in errors.items()},
+                           summary=rows), f, indent=1)
+        os.replace(tmp, args.out)
+        print(f'saved {args.out}')
+    return rows
+
+
+if __name__ == '__main__':
+    main()
