@@ -5,6 +5,16 @@ import os.path as osp
 import pytest
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+def load_script(relpath: str, name: str):
+    """Import a script of the repo (tools/..., demo/...) as a module."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        name, osp.join(REPO_ROOT, relpath))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 DEFAULT_DATA_ROOT = osp.normpath(osp.join(REPO_ROOT, '..', 'shared', 'data'))
 
 

@@ -1,5 +1,4 @@
 """demo/face_demo.py: real photos, folders, videos, json, bad input."""
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -10,17 +9,14 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, load_script
 from tests.test_apis.small_model import SMOKE_CONFIG, save_small_checkpoint
 
 DEMO = osp.join(REPO_ROOT, 'demo', 'face_demo.py')
 
 
 def _load_demo():
-    spec = importlib.util.spec_from_file_location('face_demo', DEMO)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(osp.relpath(DEMO, REPO_ROOT), 'face_demo')
 
 
 face_demo = _load_demo()

@@ -1,5 +1,4 @@
 """tools/deployment/export_onnx.py: export and onnxruntime parity."""
-import importlib.util
 import json
 import os.path as osp
 
@@ -7,17 +6,14 @@ import numpy as np
 import onnx
 import pytest
 
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, load_script
 from tests.test_apis.small_model import SMOKE_CONFIG, save_small_checkpoint
 
 TOOL = osp.join(REPO_ROOT, 'tools', 'deployment', 'export_onnx.py')
 
 
 def _load_tool():
-    spec = importlib.util.spec_from_file_location('export_onnx', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(osp.relpath(TOOL, REPO_ROOT), 'export_onnx')
 
 
 export_onnx = _load_tool()

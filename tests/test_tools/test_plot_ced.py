@@ -1,6 +1,5 @@
 """tools/analysis/plot_ced.py on result files of real 300W faces."""
 import glob
-import importlib.util
 import json
 import os.path as osp
 
@@ -9,16 +8,12 @@ import pytest
 
 from rht_mmpose.evaluation import FaceNMEMetric
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from tests.conftest import load_script
 
 
 @pytest.fixture(scope='module')
 def plot_ced():
-    path = osp.join(REPO, 'tools', 'analysis', 'plot_ced.py')
-    spec = importlib.util.spec_from_file_location('plot_ced', path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script('tools/analysis/plot_ced.py', 'plot_ced')
 
 
 def read_pts(path):

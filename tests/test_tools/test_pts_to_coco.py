@@ -1,6 +1,5 @@
 """tools/dataset_converters/pts_to_coco.py on real .pts files."""
 import glob
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -10,16 +9,13 @@ import cv2
 import numpy as np
 import pytest
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from tests.conftest import load_script
 
 
 @pytest.fixture(scope='module')
 def tool():
-    path = osp.join(REPO, 'tools', 'dataset_converters', 'pts_to_coco.py')
-    spec = importlib.util.spec_from_file_location('pts_to_coco_tool', path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script('tools/dataset_converters/pts_to_coco.py',
+                       'pts_to_coco_tool')
 
 
 def _copy(data_root, folder, n, dst):

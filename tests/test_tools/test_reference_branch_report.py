@@ -1,26 +1,18 @@
 """tools/analysis/reference_branch_report.py on RHT-R-lite (random init)
 and 4 real HELEN test faces."""
-import importlib.util
 import json
 import os.path as osp
 
 import pytest
 import torch
 
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, load_script
 
 TOOL = osp.join(REPO_ROOT, 'tools', 'analysis', 'reference_branch_report.py')
 CONFIG = osp.join(REPO_ROOT, 'configs', 'rht_res50_lite_300w_subset.py')
 
 
-def load_tool():
-    spec = importlib.util.spec_from_file_location('branch_report', TOOL)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-report = load_tool()
+report = load_script(osp.relpath(TOOL, REPO_ROOT), 'branch_report')
 
 
 def save_model(path, zero_fusion):
