@@ -32,6 +32,7 @@ from typing import List, Optional, Tuple
 
 import cv2
 import numpy as np
+from mmengine.config import DictAction
 
 from rht_mmpose.apis import (IMAGE_EXTENSIONS, VIDEO_EXTENSIONS,
                              FaceInputError, boundary_scheme_of,
@@ -70,6 +71,14 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--whole-image', action='store_true',
                         help='no detection: the whole image is one face')
     parser.add_argument('--device', default='cpu', help='e.g. cpu, cuda:0')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        default=None,
+        help='override settings of the pose config, as in mmpose, e.g. '
+        'model.test_cfg.flip_test=False (about 2x faster) or '
+        'model.test_cfg.num_refs=3 (RHT: fuse 3 references)')
     parser.add_argument('--reference-dir', default=None,
                         help='RHT models: folder of reference faces (images '
                         'with 300-W .pts files) replacing the built-in pool')
@@ -147,7 +156,8 @@ class FaceDemo:
             args.config,
             args.checkpoint,
             device=args.device,
-            reference_pool=args.reference_dir)
+            reference_pool=args.reference_dir,
+            cfg_options=args.cfg_options)
         self.detector = None
         if not args.whole_image:
             kwargs = dict(nms_thr=args.nms_thr)

@@ -238,3 +238,23 @@ def test_rht_model_with_reference_and_boundaries(data_root, tmp_path,
     (inst, ) = data['instance_info']
     assert len(inst['keypoints']) == 68
     assert 0 <= inst['reference_index'][0] < 3
+
+
+def test_cfg_options_reach_the_pose_model(data_root, tmp_path, capsys):
+    # --cfg-options as in mmpose: 3 fused references -> 3 reference indices
+    # in the json; flip test off
+    from tests.test_apis.small_model import save_small_rht_checkpoint
+    ckpt = save_small_rht_checkpoint(str(tmp_path / 'rht.pth'), data_root)
+    src = osp.join(data_root, 'demo_images', 'astronaut.png')
+    argv = [src, '--out-dir', str(tmp_path / 'out'), '--checkpoint', ckpt,
+            '--save-json', '--cfg-options', 'model.test_cfg.num_refs=3',
+            'model.test_cfg.flip_test=False']
+    args = face_demo.parse_args(argv)
+    demo = face_demo.FaceDemo(args)
+    assert demo.model.test_cfg['num_refs'] == 3
+    assert demo.model.test_cfg['flip_test'] is False
+    code, out, err = _run(argv, capsys)
+    assert code == 0, err
+    data = json.load(open(tmp_path / 'out' / 'results_astronaut.json'))
+    (inst, ) = data['instance_info']
+    assert sorted(inst['reference_index']) == [0, 1, 2]
