@@ -45,12 +45,13 @@ class SoftTransformer(nn.Module):
         scales (Sequence[int]): scale factor of every value feature map with
             respect to the 1x grid, in the order ``values`` is given.
             Defaults to ``(1, 2, 4)``
-        chunk_size (int, optional): number of target positions whose
-            correlations with all reference positions are held at once.
-            ``None`` builds the whole (N, N) matrix from one Gram matrix of
-            per-pixel features (9x fewer multiply-adds, see
-            :meth:`_correlate_gram`). The results are the same up to float
-            rounding; chunked memory is ``B * N * chunk_size`` floats.
+        chunk_size (int, optional): about how many target positions have
+            their correlations with all reference positions held at once
+            (whole rows of the 1x grid, at least one). ``None`` builds the
+            whole (N, N) matrix. Both come from a Gram matrix of per-pixel
+            features (9x fewer multiply-adds than unfolded patches, see
+            :meth:`_correlate_gram`); chunked memory is about
+            ``B * N * chunk_size`` floats, same results.
             Defaults to ``None``
         eps (float): guard of the patch L2 normalisation. Defaults to 1e-12
     """
@@ -93,39 +94,21 @@ class SoftTransformer(nn.Module):
         # between near-equal patches because of fp16 rounding
         dtype = torch.promote_types(query.dtype, torch.float32)
         with torch.autocast(device_type=query.device.type, enabled=False):
-            if self.chunk_size is None:
-                return self._correlate_gram(query.to(dtype), key.to(dtype))
-            # (B, C*9, N), every column the flattened 3x3 patch of a position
-            q = F.normalize(
-                F.unfold(query.to(dtype), kernel_size=3, padding=1),
-                dim=1,
-                eps=self.eps)
-            k = F.normalize(
-                F.unfold(key.to(dtype), kernel_size=3, padding=1),
-                dim=1,
-                eps=self.eps)
-            k_t = k.transpose(1, 2)  # (B, N, C*9)
-            num = q.shape[-1]
-            step = self.chunk_size
-            confs, idxs = [], []
-            for start in range(0, num, step):
-                # (B, N_ref, n_chunk): correlations of a chunk of targets
-                corr = torch.bmm(k_t, q[..., start:start + step])
-                conf, idx = corr.max(dim=1)  # (B, n_chunk)
-                confs.append(conf)
-                idxs.append(idx)
-        return torch.cat(confs, dim=1), torch.cat(idxs, dim=1)
+            return self._correlate_gram(query.to(dtype), key.to(dtype))
 
     def _correlate_gram(self, query: Tensor,
                         key: Tensor) -> Tuple[Tensor, Tensor]:
-        """The unchunked correlation without unfolding the patches.
+        """The correlation without unfolding the patches.
 
         The dot product of two 3x3 patches is the sum, over the 9 offsets,
         of per-pixel dot products, so one Gram matrix of the zero-padded
         per-pixel features gives every patch product by 9 shifted slices:
         9x fewer multiply-adds than the (N, 9C) x (9C, N) product, same
         result up to float rounding. Patch norms come from a 3x3 box sum of
-        per-pixel squared norms.
+        per-pixel squared norms. With ``chunk_size`` the target rows are
+        taken a block at a time (each block's Gram rows plus a 2-row halo),
+        so at most about ``chunk_size`` target positions are held against
+        all reference positions.
 
         Args:
             query (Tensor): (B, C, H, W)
@@ -138,14 +121,6 @@ class SoftTransformer(nn.Module):
         hp, wp = h + 2, w + 2
         q_pad = F.pad(query, (1, 1, 1, 1)).flatten(2)  # (B, C, Hp*Wp)
         k_pad = F.pad(key, (1, 1, 1, 1)).flatten(2)
-        # (B, Hp, Wp, Hp, Wp): per-pixel dot products, target x reference
-        gram = torch.bmm(q_pad.transpose(1, 2), k_pad).view(b, hp, wp, hp, wp)
-        corr = gram[:, 0:h, 0:w, 0:h, 0:w].clone()
-        for dy in range(3):
-            for dx in range(3):
-                if dy or dx:
-                    corr += gram[:, dy:dy + h, dx:dx + w, dy:dy + h,
-                                 dx:dx + w]
 
         def patch_norm(x: Tensor) -> Tensor:  # (B, N)
             sq = x.pow(2).sum(1, keepdim=True)  # (B, 1, H, W)
@@ -153,10 +128,31 @@ class SoftTransformer(nn.Module):
                 sq, 3, stride=1, padding=1, count_include_pad=True) * 9
             return box.clamp_min(0).sqrt().clamp_min(self.eps).flatten(1)
 
-        corr = corr.view(b, h * w, h * w)  # (B, N target, N reference)
-        corr = corr / patch_norm(query)[:, :, None] \
-            / patch_norm(key)[:, None, :]
-        return corr.max(dim=2)
+        q_norm, k_norm = patch_norm(query), patch_norm(key)
+        rows = h if self.chunk_size is None else max(
+            1, min(h, self.chunk_size // w))
+        confs, idxs = [], []
+        for y0 in range(0, h, rows):
+            r = min(rows, h - y0)
+            # (B, r+2, Wp, Hp, Wp): per-pixel dot products of the block's
+            # padded target rows (with halo) x every reference pixel
+            q_rows = q_pad[:, :, y0 * wp:(y0 + r + 2) * wp]
+            gram = torch.bmm(q_rows.transpose(1, 2), k_pad).view(
+                b, r + 2, wp, hp, wp)
+            corr = gram[:, 0:r, 0:w, 0:h, 0:w].clone()
+            for dy in range(3):
+                for dx in range(3):
+                    if dy or dx:
+                        corr += gram[:, dy:dy + r, dx:dx + w, dy:dy + h,
+                                     dx:dx + w]
+            # (B, r*W target, N reference)
+            corr = corr.view(b, r * w, h * w)
+            corr = corr / q_norm[:, y0 * w:(y0 + r) * w, None] \
+                / k_norm[:, None, :]
+            conf, idx = corr.max(dim=2)
+            confs.append(conf)
+            idxs.append(idx)
+        return torch.cat(confs, dim=1), torch.cat(idxs, dim=1)
 
     def transfer(self, values: Sequence[Tensor], index: Tensor,
                  grid_size: Tuple[int, int]) -> List[Tensor]:

@@ -126,10 +126,16 @@ def test_stm_reference_equals_target_is_identity():
         torch.testing.assert_close(out, value, atol=1e-6, rtol=0)
 
 
-def test_stm_chunked_equals_unchunked():
+@pytest.mark.parametrize('chunk_size', [7, 35, 1000])
+def test_stm_chunked_equals_unchunked(chunk_size):
+    # row blocks of 1 (7 < W), 3 (10 = 3 + 3 + 3 + 1) and all 10 rows
     q, k, values = make_inputs(h=10, w=10, seed=2)
     full = SoftTransformer()(q, k, values)
-    chunked = SoftTransformer(chunk_size=7)(q, k, values)  # 100 = 14*7 + 2
+    chunked = SoftTransformer(chunk_size=chunk_size)(q, k, values)
+    ref_index, ref_conf = brute_force_correlation(q, k)
+    assert torch.equal(chunked[2], ref_index)
+    torch.testing.assert_close(
+        chunked[1].flatten(1).double(), ref_conf, atol=1e-5, rtol=0)
     assert torch.equal(full[2], chunked[2])
     torch.testing.assert_close(full[1], chunked[1], atol=1e-6, rtol=0)
     for a, b in zip(full[0], chunked[0]):
