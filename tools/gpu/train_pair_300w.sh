@@ -66,7 +66,14 @@ for arm in $ARMS; do
     > $OUT/log_full_$arm.txt 2>&1 &
   pids="$pids $!"
 done
-for p in $pids; do wait $p || echo "arm failed (pid $p)"; done
+leader_pid=${pids# }; leader_pid=${leader_pid%% *}
+wait $leader_pid || echo "first arm failed (pid $leader_pid)"
+if [ ! -f "$DECISION" ]; then
+  # the leader died before deciding: the followers would wait for nothing
+  echo "no epoch decision from the first arm; stopping the others"
+  for p in $pids; do kill $p 2>/dev/null; done
+fi
+for p in $pids; do [ $p = $leader_pid ] || wait $p || echo "arm failed (pid $p)"; done
 t_end=$(date +%s)
 EPOCHS=$(python3 -c "import json; print(json.load(open('$DECISION'))['max_epochs'])" 2>/dev/null || echo 0)
 echo "trained $EPOCHS epochs per arm, $((t_end - T_START))s since start"
