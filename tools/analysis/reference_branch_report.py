@@ -23,10 +23,8 @@ Example::
 import argparse
 import contextlib
 import json
-import os
 import os.path as osp
 import sys
-import tempfile
 
 import numpy as np
 
@@ -164,7 +162,7 @@ def main(argv=None):
         0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
     import rht_mmpose  # noqa: F401
     from rht_mmpose.apis import init_face_model
-    from rht_mmpose.utils.config_checks import check_config_paths
+    from rht_mmpose.utils import atomic_write_text, check_config_paths
     init_default_scope('mmpose')
     cfg = Config.fromfile(args.config)
     check_config_paths(cfg)
@@ -189,15 +187,12 @@ def main(argv=None):
             f"{(r['nme_io'] - base) * 100:+.2f}"
         print(f"| {c} | {r['nme_io'] * 100:.2f} | {diff} |")
     if args.out:
-        out_dir = osp.dirname(osp.abspath(args.out))
-        os.makedirs(out_dir, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=out_dir, suffix='.json')
-        with os.fdopen(fd, 'w') as f:
-            json.dump(dict(config=args.config, checkpoint=args.checkpoint,
-                           flip=args.flip, seed=args.seed,
-                           per_face={c: e for c, e in errors.items()},
-                           summary=rows), f, indent=1)
-        os.replace(tmp, args.out)
+        atomic_write_text(
+            json.dumps(
+                dict(config=args.config, checkpoint=args.checkpoint,
+                     flip=args.flip, seed=args.seed, per_face=errors,
+                     summary=rows),
+                indent=1), args.out)
         print(f'saved {args.out}')
     return rows
 

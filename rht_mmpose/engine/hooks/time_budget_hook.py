@@ -2,15 +2,15 @@
 wall-clock budget, measured on the run's own first epoch."""
 import json
 import math
-import os
 import os.path as osp
-import tempfile
 import time
 from typing import Optional
 
 from mmengine.dist import broadcast_object_list
 from mmengine.hooks import Hook
 from mmpose.registry import HOOKS
+
+from rht_mmpose.utils import atomic_write_text
 
 
 @HOOKS.register_module()
@@ -131,7 +131,8 @@ class TimeBudgetHook(Hook):
         runner.logger.info(f'TimeBudgetHook: {why} after {done} epochs -> '
                            f'max_epochs {old_max} -> {new_max}')
         if self.decision_file is not None and runner.rank == 0:
-            self._write_decision(new_max)
+            atomic_write_text(
+                json.dumps(dict(max_epochs=new_max)), self.decision_file)
         if new_max == old_max:
             return
         iters_per_epoch = loop._max_iters // old_max
@@ -150,14 +151,6 @@ class TimeBudgetHook(Hook):
                     f'TimeBudgetHook: {self.follow_file} did not appear '
                     f'within {self.follow_timeout_s:.0f} s')
             time.sleep(1.)
-
-    def _write_decision(self, max_epochs: int) -> None:
-        out_dir = osp.dirname(osp.abspath(self.decision_file))
-        os.makedirs(out_dir, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix='.budget.', dir=out_dir)
-        with os.fdopen(fd, 'w') as f:
-            json.dump(dict(max_epochs=max_epochs), f)
-        os.replace(tmp, self.decision_file)
 
     @staticmethod
     def _stretch_schedulers(runner, old_max: int, new_max: int,

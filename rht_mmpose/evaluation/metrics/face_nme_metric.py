@@ -6,9 +6,7 @@ Every formula is written out in ``docs/metrics.md``.
 import csv
 import io
 import json
-import os
 import os.path as osp
-import tempfile
 from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence, Union
 
@@ -18,6 +16,8 @@ from mmengine.logging import MMLogger
 
 from mmpose.evaluation.metrics import NME
 from mmpose.registry import METRICS
+
+from rht_mmpose.utils import atomic_write_text
 
 NORM_MODES = ('inter_ocular', 'inter_pupil', 'box', 'diagonal')
 NORM_ABBR = {
@@ -207,21 +207,6 @@ def _sample_keys(img_id, img_path) -> set:
         for i in range(len(parts)):
             keys.add('/'.join(parts[i:]))
     return keys
-
-
-def _atomic_write(path: str, text: str) -> None:
-    """Write ``text`` to a temp file beside ``path`` and rename it over."""
-    d = osp.dirname(osp.abspath(path))
-    os.makedirs(d, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=d, prefix='.tmp_', suffix='.part')
-    try:
-        with os.fdopen(fd, 'w', newline='') as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 @METRICS.register_module()
@@ -627,7 +612,7 @@ class FaceNMEMetric(NME):
                      for k, v in metrics.items()},
             images=self.last_per_image)
         json_path = f'{prefix}.per_image.json'
-        _atomic_write(json_path, json.dumps(payload, indent=1))
+        atomic_write_text(json.dumps(payload, indent=1), json_path)
 
         buf = io.StringIO()
         writer = csv.writer(buf)
@@ -640,7 +625,7 @@ class FaceNMEMetric(NME):
                 for m in self.norm_modes
             ] + ['|'.join(rec['subsets'])])
         csv_path = f'{prefix}.per_image.csv'
-        _atomic_write(csv_path, buf.getvalue())
+        atomic_write_text(buf.getvalue(), csv_path)
         logger.info(f'FaceNMEMetric: per-image errors saved to {json_path} '
                     f'and {csv_path}')
         return [json_path, csv_path]
