@@ -491,14 +491,20 @@ class PairedReferenceDataset(BaseDataset):
                 logger='current',
                 level=logging.WARNING)
 
-    def render_reference(self, ref_idx: int):
+    def render_reference(self, ref_idx: int, info: Optional[dict] = None):
         """Run the reference pipeline on pool face ``ref_idx``.
+
+        Args:
+            ref_idx (int): pool index
+            info (dict, optional): its ``pool.get_data_info(ref_idx)``,
+                when the caller already has it (the pipeline changes it)
 
         Returns:
             tuple: image (h, w, 3) (uint8 for the default pipeline) and
             heatmaps (K+P, H, W) float32
         """
-        info = self.pool.get_data_info(ref_idx)
+        if info is None:
+            info = self.pool.get_data_info(ref_idx)
         results = self._run_pipeline(self.ref_pipeline, info, 'reference',
                                      ref_idx, dataset_name(self.pool))
         if results is None:
@@ -526,17 +532,19 @@ class PairedReferenceDataset(BaseDataset):
             dict: ``ref_img`` (3, h, w) float32 tensor, ``ref_heatmaps``
             (K+P, H, W) float32 tensor, ``ref_id`` (img_id), ``ref_index``.
         """
+        info = self.pool.get_data_info(ref_idx)
+        ref_id = int(info['img_id'])
         cached = None
         if self.ref_cache is not None:
             cached = self.ref_cache.get(ref_idx)
         img, heatmaps = cached if cached is not None else \
-            self.render_reference(ref_idx)
+            self.render_reference(ref_idx, info)
         ref_img = torch.from_numpy(
             np.ascontiguousarray(img.transpose(2, 0, 1))).float()
         return dict(
             ref_img=ref_img,
             ref_heatmaps=torch.from_numpy(heatmaps),
-            ref_id=int(self.pool.get_data_info(ref_idx)['img_id']),
+            ref_id=ref_id,
             ref_index=int(ref_idx))
 
     def prepare_data(self, idx: int) -> Any:

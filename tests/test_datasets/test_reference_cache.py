@@ -48,9 +48,9 @@ def test_cache_is_reused_not_rerendered(tiny_root, codec, val_pipeline,
     calls = []
     original = PairedReferenceDataset.render_reference
 
-    def counting(self, idx):
+    def counting(self, idx, info=None):
         calls.append(idx)
-        return original(self, idx)
+        return original(self, idx, info)
 
     monkeypatch.setattr(PairedReferenceDataset, 'render_reference',
                         counting)
