@@ -115,18 +115,16 @@ def evaluate(model, self_paired, train_paired, face_ids, batch_size, seed,
             feats = model.extract_feat(inputs)
             if flip:
                 feats = [feats, model.extract_feat(inputs.flip(-1))]
-            r = head.ref_size
-            small = torch.nn.functional.interpolate(
-                inputs, size=(r, r), mode='area')
 
             def refs(get, ids):
-                got = [get(int(j)) for j in ids]
-                return dict(
-                    target_small=small,
-                    ref_img=model.normalize_ref_images(
-                        torch.stack([g['ref_img'] for g in got])),
-                    ref_heatmaps=torch.stack(
-                        [g['ref_heatmaps'] for g in got]))
+                # references attached to the samples, turned into the head's
+                # refs by the estimator as in training and tools/test.py
+                with_refs = [d.clone() for d in samples]
+                for d, j in zip(with_refs, ids):
+                    got = get(int(j))
+                    d.ref_img = got['ref_img']
+                    d.ref_heatmaps = got['ref_heatmaps']
+                return model.get_references(inputs, with_refs)[0]
 
             random_refs = refs(train_paired.get_reference, random_ids)
             self_refs = refs(self_paired.get_reference, rows)
