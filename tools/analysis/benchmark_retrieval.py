@@ -259,19 +259,15 @@ def evaluate_nme(args, cfg, paired, index, tglob, tdesc, tcounts, pdesc,
             feats = model.extract_feat(inputs)
             feats_flip = model.extract_feat(inputs.flip(-1)) \
                 if args.flip_test else None
-            r = model.head.ref_size
-            small = torch.nn.functional.interpolate(
-                inputs, size=(r, r), mode='area')
             for m, sel in methods.items():
                 refs = []
                 for j in range(sel.shape[1]):
-                    imgs, hms = zip(*[ref(sel[i, j]) for i in rows])
-                    refs.append(
-                        dict(
-                            target_small=small,
-                            ref_img=model.normalize_ref_images(
-                                torch.stack(imgs)),
-                            ref_heatmaps=torch.stack(hms)))
+                    # the j-th references attached to the samples, turned
+                    # into the head's refs by the estimator
+                    with_refs = [d.clone() for d in samples]
+                    for d, i in zip(with_refs, rows):
+                        d.ref_img, d.ref_heatmaps = ref(sel[i, j])
+                    refs += model.get_references(inputs, with_refs)
                 t0 = time.perf_counter()
                 preds = model.head.predict(
                     [feats, feats_flip] if args.flip_test else feats,
