@@ -144,8 +144,14 @@ def test_config_builds(name, tmp_path):
         assert model.head.out_channels == meta['num_keypoints'] + p
         gen = [t for t in train_ds.pipeline if t['type'] == 'GenerateTarget']
         assert gen and gen[0]['encoder'] == train_ds.codec
-        for key in ('val_dataloader', 'test_dataloader'):
-            assert cfg[key].dataset.codec == train_ds.codec
+        for key in ('train_dataloader', 'val_dataloader',
+                    'test_dataloader'):
+            ds = cfg[key].dataset
+            assert ds.codec == train_ds.codec
+            # the references the loader renders are the head's R x R
+            ref_size = head.get('ref_size', 128)
+            assert tuple(ds.get('ref_input_size', (128, 128))) == (
+                ref_size, ref_size), (key, ref_size)
     else:
         assert head.out_channels == meta['num_keypoints']
 
@@ -193,9 +199,10 @@ def _check_item(item, ds_cfg):
         flip_indices = item['data_samples'].metainfo['flip_indices']
         _, p = codec_channels(ds_cfg['codec'], flip_indices)
         k = len(flip_indices)
-        assert tuple(item['data_samples'].ref_heatmaps.shape) == (k + p, 128,
-                                                                  128)
-        assert tuple(item['data_samples'].ref_img.shape) == (3, 128, 128)
+        r_w, r_h = ds_cfg.get('ref_input_size', (128, 128))
+        assert tuple(item['data_samples'].ref_heatmaps.shape) == (k + p, r_h,
+                                                                  r_w)
+        assert tuple(item['data_samples'].ref_img.shape) == (3, r_h, r_w)
 
 
 def _on_samples(ds_cfg):
@@ -305,3 +312,30 @@ def test_no_boundary_ablation_trains_and_predicts(tmp_path):
     finally:
         model.test_cfg['flip_test'] = flip
     assert preds[0].pred_instances.keypoints.shape == (1, 68, 2)
+
+
+def test_small_input_pipelines_restate_the_common_ones():
+    """rht_300w_subset_128.py restates the common pipelines for its 128x128
+    codec: apart from the codec and the warp size they must stay the
+    same as rht_face_common.py's (augmentation of both CPU arms)."""
+    common = Config.fromfile(
+        osp.join(CONFIG_DIR, '_base_', 'datasets', 'rht_face_common.py'))
+    small = Config.fromfile(
+        osp.join(CONFIG_DIR, '_base_', 'datasets', 'rht_300w_subset_128.py'))
+    assert small.codec.input_size == (128, 128)
+    assert small.codec.heatmap_size == (64, 64)
+    for key in ('train_pipeline', 'val_pipeline'):
+        assert len(small[key]) == len(common[key])
+        for ours, theirs in zip(small[key], common[key]):
+            ours, theirs = ours.to_dict(), theirs.to_dict()
+            if ours['type'] == 'TopdownAffine':
+                assert ours.pop('input_size') == small.codec.input_size
+                theirs.pop('input_size')
+            if ours['type'] == 'GenerateTarget':
+                assert ours.pop('encoder') == small.codec.to_dict()
+                theirs.pop('encoder')
+            assert ours == theirs
+    # the rest of the codec is the common one
+    for k, v in common.codec.items():
+        if k not in ('input_size', 'heatmap_size'):
+            assert small.codec[k] == v, k
