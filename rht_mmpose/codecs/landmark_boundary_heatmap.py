@@ -5,10 +5,10 @@ import cv2
 import numpy as np
 from mmpose.codecs.base import BaseKeypointCodec
 from mmpose.codecs.utils import (generate_gaussian_heatmaps,
-                                 get_heatmap_maximum, refine_keypoints,
-                                 refine_keypoints_dark)
+                                 get_heatmap_maximum, refine_keypoints)
 from mmpose.registry import KEYPOINT_CODECS
 
+from .dark_refinement import refine_keypoints_dark_bounded
 from .boundary_tables import (BOUNDARY_TABLES, channel_count,
                               get_boundaries, get_boundary_names,
                               scheme_from_num_keypoints)
@@ -173,8 +173,9 @@ class LandmarkBoundaryHeatmap(BaseKeypointCodec):
     P boundary heatmaps (one per facial boundary of the keypoint scheme, see
     :mod:`rht_mmpose.codecs.boundary_tables`) after the K landmark heatmaps;
     ``decode`` reads only the first K channels, with MSRA's decoding
-    (``get_heatmap_maximum`` + ``refine_keypoints``, or DARK's
-    ``refine_keypoints_dark`` when ``unbiased``).
+    (``get_heatmap_maximum`` + ``refine_keypoints``, or DARK's sub-pixel
+    step when ``unbiased``, taken only at a local maximum and at most one
+    pixel long: :func:`refine_keypoints_dark_bounded`).
 
     A boundary whose points include an invisible (or non-finite) landmark is
     left all zeros. Boundary heatmaps carry no weight of their own; points
@@ -388,7 +389,7 @@ class LandmarkBoundaryHeatmap(BaseKeypointCodec):
             with np.errstate(divide='ignore', invalid='ignore'):
                 # an all-zero channel (no landmark) divides 0 by 0 in
                 # MMPose's modulation; its location stays the argmax
-                keypoints = refine_keypoints_dark(
+                keypoints = refine_keypoints_dark_bounded(
                     keypoints,
                     heatmaps,
                     blur_kernel_size=self.blur_kernel_size)
