@@ -1,12 +1,14 @@
 """Reproduce the README's HELEN-test table from the shipped files: the
-bundled model (``checkpoints/rht_res50_300w.pth``, its own reference pool)
-and, when installed, dlib's 68-point predictor, on the 330 HELEN test faces
-with the ground-truth tight landmark box as every method's face box. Writes
+bundled default (``checkpoints/trans_res18_s_300w.pth``), the RHT-R-S of
+its identical-budget pair (``checkpoints/rht_res18_s_300w.pth``, its own
+reference pool) and, when installed, dlib's 68-point predictor, on the 330
+HELEN test faces with the ground-truth tight landmark box as every method's
+face box. Writes
 per-image files in FaceNMEMetric's layout and one CED plot of all of them.
 
     python tools/benchmarks/helen_test.py --out-dir work_dirs/helen_test
     python tools/benchmarks/helen_test.py --num-faces 60 --no-flip   # quick look
-    # reference choice and k fused references of the bundled model
+    # reference choice and k fused references of the shipped RHT-R-S
     python tools/benchmarks/helen_test.py --num-faces 40 --no-flip \
         --ref-modes most_similar:1 most_similar:3 most_similar:5 fixed:1 random:1
 """
@@ -25,6 +27,14 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO)
 from rht_mmpose.datasets.pts_to_coco import read_pts  # noqa: E402
 from tools.benchmarks.dlib_helen import nme_io, nme_ip  # noqa: E402
+
+
+# the RHT arm of the bundled model's identical-budget pair, shipped
+# beside it (with its own 48-face reference pool)
+DEFAULT_MODELS = [
+    'RHT-R-S (own pool)=' +
+    osp.join(REPO, 'checkpoints', 'rht_res18_s_300w.pth')
+]
 
 
 def list_faces(folder: str, num_faces: int):
@@ -54,9 +64,12 @@ def summarise(records: list, thr: float = 0.1) -> dict:
     }
 
 
-def run_bundled(folder, stems, flip: bool, ref_mode=None, num_refs=1):
+def run_bundled(folder, stems, flip: bool, ref_mode=None, num_refs=1,
+                checkpoint=None):
+    """Per-face NMEs of a self-contained checkpoint (its embedded config,
+    its own pool); ``checkpoint=None`` is the bundled default."""
     from rht_mmpose.apis import inference_faces, init_face_model
-    model = init_face_model(cfg_options=None)
+    model = init_face_model(checkpoint=checkpoint)
     model.test_cfg['flip_test'] = flip
     if ref_mode:
         model.test_cfg['ref_mode'] = ref_mode
@@ -82,9 +95,17 @@ def main():
                         help='evenly spread subset (0 = all 330)')
     parser.add_argument('--no-flip', action='store_true')
     parser.add_argument('--ref-modes', nargs='*', default=[],
-                        help='extra rows of the bundled model as MODE:K '
+                        help='extra rows of --ref-model as MODE:K '
                         '(ref_mode most_similar | fixed | random, K fused '
                         'references)')
+    parser.add_argument(
+        '--ref-model', default=DEFAULT_MODELS[0].split('=', 1)[1],
+        help='the RHT checkpoint of the --ref-modes rows')
+    parser.add_argument(
+        '--models', nargs='*', default=DEFAULT_MODELS,
+        help='more self-contained checkpoints (tools/deployment/'
+        'make_bundle.py) to evaluate the same way, as LABEL=PATH; '
+        'default: the shipped identical-budget baseline')
     parser.add_argument('--extra', nargs='*', default=[],
                         help='more per-image files (e.g. from tools/test.py) '
                         'to put in the CED plot, as LABEL=PATH')
@@ -95,19 +116,32 @@ def main():
     rows, files, labels = [], [], []
 
     records, sec = run_bundled(folder, stems, not args.no_flip)
-    path = osp.join(args.out_dir, 'bundled_rht_r.per_image.json')
+    path = osp.join(args.out_dir, 'bundled.per_image.json')
     write_per_image(path, records, summarise(records))
-    rows.append(('RHT-R bundled (own pool)', summarise(records), sec))
+    rows.append(('bundled default', summarise(records), sec))
     files.append(path)
-    labels.append('RHT-R (bundled)')
+    labels.append('bundled (Trans-R-S)')
+
+    for item in args.models:
+        label, ckpt = item.split('=', 1)
+        if not osp.isfile(ckpt):
+            raise FileNotFoundError(f'--models {item}: no file {ckpt}')
+        recs, sec_m = run_bundled(folder, stems, not args.no_flip,
+                                  checkpoint=ckpt)
+        stem = osp.splitext(osp.basename(ckpt))[0]
+        path_m = osp.join(args.out_dir, f'{stem}.per_image.json')
+        write_per_image(path_m, recs, summarise(recs))
+        rows.append((label, summarise(recs), sec_m))
+        files.append(path_m)
+        labels.append(label)
 
     for item in args.ref_modes:
         mode, k = item.split(':') if ':' in item else (item, '1')
         recs, sec_k = run_bundled(folder, stems, not args.no_flip, mode,
-                                  int(k))
-        path_k = osp.join(args.out_dir, f'bundled_{mode}_k{k}.per_image.json')
+                                  int(k), checkpoint=args.ref_model)
+        path_k = osp.join(args.out_dir, f'ref_{mode}_k{k}.per_image.json')
         write_per_image(path_k, recs, summarise(recs))
-        rows.append((f'RHT-R bundled {mode} k={k}', summarise(recs), sec_k))
+        rows.append((f'RHT {mode} k={k}', summarise(recs), sec_k))
 
     dlib_out = osp.join(args.out_dir, 'dlib.per_image.json')
     proc = subprocess.run([
