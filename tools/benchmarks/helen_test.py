@@ -26,6 +26,7 @@ import numpy as np
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO)
 from rht_mmpose.datasets.pts_to_coco import read_pts  # noqa: E402
+from rht_mmpose.utils import atomic_write_text  # noqa: E402
 from tools.benchmarks.dlib_helen import nme_io, nme_ip  # noqa: E402
 
 
@@ -46,12 +47,14 @@ def list_faces(folder: str, num_faces: int):
     return stems
 
 
-def write_per_image(path: str, records: list, summary: dict) -> None:
-    tmp = path + '.tmp'
-    with open(tmp, 'w') as f:
-        json.dump(dict(main_norm_mode='inter_ocular', summary=summary,
-                       images=records), f, indent=1)
-    os.replace(tmp, path)
+def write_per_image(path: str, records: list) -> dict:
+    """Write ``records`` with their summary in FaceNMEMetric's per-image
+    layout (atomically) and return the summary."""
+    summary = summarise(records)
+    atomic_write_text(
+        json.dumps(dict(main_norm_mode='inter_ocular', summary=summary,
+                        images=records), indent=1), path)
+    return summary
 
 
 def summarise(records: list, thr: float = 0.1) -> dict:
@@ -115,24 +118,20 @@ def main():
     os.makedirs(args.out_dir, exist_ok=True)
     rows, files, labels = [], [], []
 
-    records, sec = run_bundled(folder, stems, not args.no_flip)
-    path = osp.join(args.out_dir, 'bundled.per_image.json')
-    write_per_image(path, records, summarise(records))
-    rows.append(('bundled default', summarise(records), sec))
-    files.append(path)
-    labels.append('bundled (Trans-R-S)')
-
+    # (table row, CED label, checkpoint, per-image file); None = bundled
+    models = [('bundled default', 'bundled (Trans-R-S)', None, 'bundled')]
     for item in args.models:
         label, ckpt = item.split('=', 1)
         if not osp.isfile(ckpt):
             raise FileNotFoundError(f'--models {item}: no file {ckpt}')
-        recs, sec_m = run_bundled(folder, stems, not args.no_flip,
-                                  checkpoint=ckpt)
-        stem = osp.splitext(osp.basename(ckpt))[0]
-        path_m = osp.join(args.out_dir, f'{stem}.per_image.json')
-        write_per_image(path_m, recs, summarise(recs))
-        rows.append((label, summarise(recs), sec_m))
-        files.append(path_m)
+        models.append(
+            (label, label, ckpt, osp.splitext(osp.basename(ckpt))[0]))
+    for row, label, ckpt, name in models:
+        records, sec = run_bundled(folder, stems, not args.no_flip,
+                                   checkpoint=ckpt)
+        path = osp.join(args.out_dir, f'{name}.per_image.json')
+        rows.append((row, write_per_image(path, records), sec))
+        files.append(path)
         labels.append(label)
 
     for item in args.ref_modes:
@@ -140,8 +139,8 @@ def main():
         recs, sec_k = run_bundled(folder, stems, not args.no_flip, mode,
                                   int(k), checkpoint=args.ref_model)
         path_k = osp.join(args.out_dir, f'ref_{mode}_k{k}.per_image.json')
-        write_per_image(path_k, recs, summarise(recs))
-        rows.append((f'RHT {mode} k={k}', summarise(recs), sec_k))
+        rows.append((f'RHT {mode} k={k}', write_per_image(path_k, recs),
+                     sec_k))
 
     dlib_out = osp.join(args.out_dir, 'dlib.per_image.json')
     proc = subprocess.run([
@@ -154,8 +153,8 @@ def main():
             data = json.load(f)
         keep = [r for r in data['images']
                 if osp.splitext(osp.basename(r['img_path']))[0] in set(stems)]
-        write_per_image(dlib_out, keep, summarise(keep))
-        rows.append(('dlib 68-point', summarise(keep), float('nan')))
+        rows.append(('dlib 68-point', write_per_image(dlib_out, keep),
+                     float('nan')))
         files.append(dlib_out)
         labels.append('dlib')
     else:
