@@ -315,13 +315,15 @@ def test_no_boundary_ablation_trains_and_predicts(tmp_path):
 
 
 def test_small_input_pipelines_restate_the_common_ones():
-    """rht_300w_subset_128.py restates the common pipelines for its 128x128
-    codec: apart from the codec and the warp size they must stay the
-    same as rht_face_common.py's (augmentation of both CPU arms)."""
+    """rht_res18_s_300w_subset_cpu.py restates the common pipelines for its
+    128x128 codec: apart from the codec and the warp size they must stay
+    the same as rht_face_common.py's (augmentation of both CPU arms), and
+    its loaders must use them."""
     common = Config.fromfile(
         osp.join(CONFIG_DIR, '_base_', 'datasets', 'rht_face_common.py'))
-    small = Config.fromfile(
-        osp.join(CONFIG_DIR, '_base_', 'datasets', 'rht_300w_subset_128.py'))
+    small = load('rht_res18_s_300w_subset_cpu.py')
+    assert small.train_dataloader.dataset.pipeline == small.train_pipeline
+    assert small.val_dataloader.dataset.pipeline == small.val_pipeline
     assert small.codec.input_size == (128, 128)
     assert small.codec.heatmap_size == (64, 64)
     for key in ('train_pipeline', 'val_pipeline'):
