@@ -89,6 +89,15 @@ class RHTHead(BaseHead):
         trans_loss_weight (float): lambda of eq. 9. Defaults to 0.1
         trans_loss_detach (bool): the trans loss only trains the HTM
             (F_S, A, the HTM inputs and V detached). Defaults to True
+        match_loss_weight (float): weight of an auxiliary correspondence
+            loss that is not in the paper (0 = off, the paper's method): at
+            every landmark visible in both faces, cross-entropy of the
+            target's 1x patch correlations with all reference patches
+            against the reference cell of the same landmark (see
+            :meth:`match_loss`). STM's index is an argmax, so without it
+            Q and K learn only through the confidence A. Defaults to 0
+        match_temperature (float): temperature of that softmax over the
+            cosine correlations. Defaults to 0.1
         loss (dict): landmark heatmap loss. Defaults to
             ``KeypointMSELoss(use_target_weight=True)``
         boundary_loss (dict): boundary heatmap loss. Defaults to
@@ -115,6 +124,8 @@ class RHTHead(BaseHead):
                  htm_cfg: OptConfigType = None,
                  trans_loss_weight: float = 0.1,
                  trans_loss_detach: bool = True,
+                 match_loss_weight: float = 0.,
+                 match_temperature: float = 0.1,
                  loss: ConfigType = dict(
                      type='KeypointMSELoss', use_target_weight=True),
                  boundary_loss: ConfigType = dict(type='KeypointMSELoss'),
@@ -156,6 +167,12 @@ class RHTHead(BaseHead):
         self.use_htm = use_htm and with_reference
         self.trans_loss_weight = trans_loss_weight
         self.trans_loss_detach = trans_loss_detach
+        if match_loss_weight < 0 or match_temperature <= 0:
+            raise ValueError(
+                f'match_loss_weight {match_loss_weight} must be >= 0 and '
+                f'match_temperature {match_temperature} > 0')
+        self.match_loss_weight = match_loss_weight
+        self.match_temperature = match_temperature
 
         self.loss_module = MODELS.build(loss)
         self.boundary_loss_module = MODELS.build(boundary_loss)
@@ -326,7 +343,8 @@ class RHTHead(BaseHead):
             values=values,
             soft=soft,
             hard=hard,
-            conf=conf)
+            conf=conf,
+            ref_heatmaps=ref_hm)
         return heatmaps, aux
 
     def forward(self, feats: Tuple[Tensor], refs: OptRefs = None) -> Tensor:
@@ -371,6 +389,71 @@ class RHTHead(BaseHead):
             loss = loss + F.l1_loss(f_e * a, f_s)
         return loss
 
+    @staticmethod
+    def heatmap_cells(heatmaps: Tensor,
+                      grid_size: Tuple[int, int]) -> Tensor:
+        """Flat index of the grid cell holding each heatmap's argmax.
+
+        Args:
+            heatmaps (Tensor): (B, K, Hm, Wm)
+            grid_size (tuple): (H, W) of the grid, dividing (Hm, Wm)
+
+        Returns:
+            Tensor: (B, K) int64, ``row * W + col`` on the (H, W) grid
+        """
+        b, k, hm, wm = heatmaps.shape
+        h, w = grid_size
+        flat = heatmaps.flatten(2).argmax(dim=2)  # (B, K)
+        rows = torch.div(flat, wm, rounding_mode='floor') * h // hm
+        cols = (flat % wm) * w // wm
+        return rows * w + cols
+
+    def match_loss(self, query: Tensor, key: Tensor, target_hm: Tensor,
+                   target_weights: Tensor,
+                   ref_hm: Tensor) -> Tuple[Tensor, Tensor]:
+        """Correspondence loss on STM's 1x patch correlations (not in the
+        paper; see ``match_loss_weight``).
+
+        For landmark m of sample b, visible in the target (weight > 0) and
+        inside the reference (peak > 0.5): ``i`` = the 1x cell of the
+        target's ground-truth heatmap peak, ``j*`` = the cell of the
+        reference heatmap's peak; the loss is the cross-entropy of
+        ``C[i, :] / T`` (cosines of L2-normalised 3x3 patches, as in
+        :meth:`SoftTransformer.correlate`) against ``j*``.
+
+        Args:
+            query (Tensor): target Q at 1x, (B, C, H, W)
+            key (Tensor): reference K at 1x, (B, C, H, W)
+            target_hm (Tensor): target landmark heatmaps, (B, K, Hm, Wm)
+            target_weights (Tensor): (B, K)
+            ref_hm (Tensor): reference landmark heatmaps, (B, K, R, R)
+
+        Returns:
+            tuple: the mean loss (0 with no valid pair) and the share of
+            valid pairs whose argmax is ``j*`` (STM's index is right)
+        """
+        b, c, h, w = query.shape
+        q_patches = F.normalize(F.unfold(query, 3, padding=1), dim=1)
+        k_patches = F.normalize(F.unfold(key, 3, padding=1), dim=1)
+        # (B, 9C, N) each
+        target_cells = self.heatmap_cells(target_hm, (h, w))  # (B, K)
+        ref_cells = self.heatmap_cells(ref_hm, (h, w))  # (B, K)
+        valid = (target_weights > 0) & (ref_hm.flatten(2).amax(2) > 0.5)
+        q_sel = torch.gather(
+            q_patches, 2,
+            target_cells[:, None, :].expand(-1, q_patches.shape[1], -1))
+        # (B, K, N): cosines of each landmark's target patch with all
+        # reference patches
+        logits = torch.einsum('bck,bcn->bkn', q_sel,
+                              k_patches) / self.match_temperature
+        if not valid.any():
+            zero = logits.sum() * 0.
+            return zero, zero.detach()
+        ce = F.cross_entropy(
+            logits[valid], ref_cells[valid], reduction='mean')
+        acc = (logits[valid].argmax(1) == ref_cells[valid]).float().mean()
+        return ce, acc.detach()
+
     def loss(self,
              feats: Tuple[Tensor],
              batch_data_samples: OptSampleList,
@@ -388,7 +471,8 @@ class RHTHead(BaseHead):
 
         Returns:
             dict: ``loss_kpt``, ``loss_trans`` (when both STM and HTM are
-            used) and ``acc_pose``
+            used), ``loss_match`` and ``acc_match`` (with
+            ``match_loss_weight``) and ``acc_pose``
         """
         pred, aux = self._forward(feats, refs)
         gt = torch.stack([d.gt_fields.heatmaps for d in batch_data_samples])
@@ -409,6 +493,12 @@ class RHTHead(BaseHead):
         if self.use_stm and self.use_htm and self.trans_loss_weight > 0:
             losses['loss_trans'] = self.trans_loss_weight * self.trans_loss(
                 aux)
+        if self.use_stm and self.match_loss_weight > 0:
+            match, match_acc = self.match_loss(
+                aux['query'], aux['key'], gt[:, :k], weights,
+                aux['ref_heatmaps'][:, :k])
+            losses['loss_match'] = self.match_loss_weight * match
+            losses['acc_match'] = match_acc
 
         if train_cfg.get('compute_acc', True):
             _, avg_acc, _ = pose_pck_accuracy(
