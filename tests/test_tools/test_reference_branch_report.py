@@ -72,3 +72,37 @@ def test_zeroed_features_reach_msffm():
     (s0, h0), (s1, h1) = seen
     assert torch.equal(s0[0], soft[0]) and not h0[0].any()
     assert torch.equal(h1[0], hard[0])
+
+
+def test_stm_index_hits_hand_built():
+    from mmpose.registry import MODELS
+    import rht_mmpose  # noqa: F401
+    torch.manual_seed(0)
+    head = MODELS.build(
+        dict(
+            type='RHTHead',
+            num_keypoints=3,
+            num_boundaries=0,
+            in_channels=8,
+            fg_channels=(8, 4, 4),
+            ref_channels=(8, 4, 4),
+            ref_size=32,
+            extractor_num_convs=1)).eval()
+    img = torch.randn(1, 3, 32, 32)
+    hm = torch.zeros(1, 3, 32, 32)
+    for m, (y, x) in enumerate([(2, 3), (17, 9), (25, 30)]):
+        hm[0, m, y, x] = 1.  # cells (0, 0), (4, 2), (6, 7) of the 8x8 grid
+    same = dict(target_small=img, ref_img=img, ref_heatmaps=hm,
+                target_heatmaps=hm)
+    with torch.no_grad():
+        # the same image: every patch's best match is itself
+        assert report.stm_index_hits(head, same) == ([1.0], [1.0])
+        # the reference's landmarks one cell lower: never exact, all near
+        shifted = dict(same, ref_heatmaps=hm.roll(4, dims=2))
+        assert report.stm_index_hits(head, shifted) == ([0.0], [1.0])
+        # landmark 2 outside the reference: two landmarks counted
+        missing = dict(same, ref_heatmaps=hm * torch.tensor(
+            [1., 1., 0.3]).view(1, 3, 1, 1))
+        missing['ref_heatmaps'][0, 1] = hm[0, 1].roll(12, dims=0)
+        exact, near = report.stm_index_hits(head, missing)
+        assert exact == [0.5] and near == [0.5]

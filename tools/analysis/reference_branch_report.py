@@ -11,6 +11,14 @@ test faces under five reference conditions.
   before MSFFM: what the encoder alone gives through the trained fusion
 - ``soft_only`` / ``hard_only``: only F_S (STM) / only F_E (HTM) kept
 
+With STM, the report also says how often STM's index is right: for each
+landmark visible in both faces, whether the reference cell that STM's
+argmax picks for the target's landmark cell (1x grid) is the reference's
+cell of the same landmark (``exact``) or within one cell of it
+(``within_one_cell``), with random references; chance is about 1 / N and
+9 / N for N cells. A branch whose index is at chance moves patches from
+random places, and the fusion learns to ignore it.
+
 The backbone and encoder run once per batch and are shared by all
 conditions; flip test is off unless ``--flip``. Faces are spread evenly
 over the test set; the random references are drawn with ``--seed``.
@@ -102,6 +110,7 @@ def evaluate(model, self_paired, train_paired, face_ids, batch_size, seed,
     model.test_cfg['flip_test'] = flip
     rng = np.random.default_rng(seed)
     errors = {c: [] for c in CONDITIONS}
+    hits = dict(exact=[], within_one_cell=[])
     eyes = eye_corner_indices(self_paired.metainfo)
     for start in range(0, len(face_ids), batch_size):
         rows = [int(i) for i in face_ids[start:start + batch_size]]
@@ -128,6 +137,13 @@ def evaluate(model, self_paired, train_paired, face_ids, batch_size, seed,
 
             random_refs = refs(train_paired.get_reference, random_ids)
             self_refs = refs(self_paired.get_reference, rows)
+            if getattr(head, 'use_stm', False):
+                exact, near = stm_index_hits(
+                    head,
+                    dict(random_refs,
+                         target_heatmaps=self_refs['ref_heatmaps']))
+                hits['exact'] += exact
+                hits['within_one_cell'] += near
             for cond in CONDITIONS:
                 use = self_refs if cond == 'self_oracle' else random_refs
                 with zeroed_features(head.neck, ZEROED.get(cond, ())):
@@ -140,7 +156,49 @@ def evaluate(model, self_paired, train_paired, face_ids, batch_size, seed,
                         nme_io(d.pred_instances.keypoints[0],
                                np.asarray(d.gt_instances.keypoints)[0],
                                *eyes))
-    return errors
+    return errors, hits
+
+
+def stm_index_hits(head, refs):
+    """Per face: share of landmarks (visible in target and reference)
+    whose STM index lands on the reference's cell of the same landmark,
+    exactly and within one cell.
+
+    Args:
+        head (RHTHead): with STM
+        refs (dict): the head's refs (``target_small``, ``ref_img``,
+            ``ref_heatmaps``) plus ``target_heatmaps``, the target's own
+            ground-truth heatmaps at R, (B, K + P, R, R)
+
+    Returns:
+        tuple: (exact, within_one_cell), lists of B floats (nan where no
+        landmark is visible in both)
+    """
+    import torch
+    k = head.num_keypoints
+    query = head.image_extractor(refs['target_small'])[0]  # (B, C, H, W)
+    key = head.image_extractor(refs['ref_img'])[0]
+    _, index = head.stm.correlate(query, key)  # (B, N)
+    h, w = query.shape[-2:]
+    target_hm = refs['target_heatmaps'][:, :k]
+    ref_hm = refs['ref_heatmaps'][:, :k]
+    target_cells = head.heatmap_cells(target_hm, (h, w))  # (B, K)
+    ref_cells = head.heatmap_cells(ref_hm, (h, w))
+    picked = index.gather(1, target_cells)  # (B, K) reference cells
+    valid = (target_hm.flatten(2).amax(2) > 0.5) & (
+        ref_hm.flatten(2).amax(2) > 0.5)
+    exact = picked == ref_cells
+    off_rows = (torch.div(picked, w, rounding_mode='floor') -
+                torch.div(ref_cells, w, rounding_mode='floor')).abs()
+    off_cols = (picked % w - ref_cells % w).abs()
+    near = torch.maximum(off_rows, off_cols) <= 1
+    per_face = []
+    for hits in (exact, near):
+        per_face.append([
+            float(hits[b][valid[b]].float().mean()) if valid[b].any() else
+            float('nan') for b in range(len(hits))
+        ])
+    return tuple(per_face)
 
 
 def eye_corner_indices(metainfo):
@@ -173,8 +231,8 @@ def main(argv=None):
     n = len(self_paired)
     count = n if args.num_faces <= 0 else min(args.num_faces, n)
     face_ids = np.linspace(0, n - 1, count).astype(int)
-    errors = evaluate(model, self_paired, train_paired, face_ids,
-                      args.batch_size, args.seed, args.flip)
+    errors, hits = evaluate(model, self_paired, train_paired, face_ids,
+                            args.batch_size, args.seed, args.flip)
     rows = {c: dict(nme_io=float(np.mean(e)), faces=len(e))
             for c, e in errors.items()}
     print('| reference condition | NME_io (%) | vs random_train_ref |')
@@ -184,12 +242,25 @@ def main(argv=None):
         diff = '-' if c == 'random_train_ref' else \
             f"{(r['nme_io'] - base) * 100:+.2f}"
         print(f"| {c} | {r['nme_io'] * 100:.2f} | {diff} |")
+    stm_hits = None
+    if hits['exact']:
+        grid = model.head.ref_size // 4
+        stm_hits = {
+            name: float(np.nanmean(v))
+            for name, v in hits.items()
+        }
+        stm_hits['chance_exact'] = 1 / grid**2
+        print(f"STM index on the reference's landmark cell (random refs, "
+              f"{grid}x{grid} grid): exact {stm_hits['exact'] * 100:.1f} %, "
+              f"within one cell {stm_hits['within_one_cell'] * 100:.1f} % "
+              f"(chance about {100 / grid**2:.1f} / "
+              f"{900 / grid**2:.1f} %)")
     if args.out:
         atomic_write_text(
             json.dumps(
                 dict(config=args.config, checkpoint=args.checkpoint,
                      flip=args.flip, seed=args.seed, per_face=errors,
-                     summary=rows),
+                     summary=rows, stm_index_hits=stm_hits),
                 indent=1), args.out)
         print(f'saved {args.out}')
     return rows
