@@ -75,19 +75,10 @@ def test_zeroed_features_reach_msffm():
 
 
 def test_stm_index_hits_hand_built():
-    from mmpose.registry import MODELS
-    import rht_mmpose  # noqa: F401
+    from tests.test_models.test_utils.test_hard_transformer import \
+        tiny_head
     torch.manual_seed(0)
-    head = MODELS.build(
-        dict(
-            type='RHTHead',
-            num_keypoints=3,
-            num_boundaries=0,
-            in_channels=8,
-            fg_channels=(8, 4, 4),
-            ref_channels=(8, 4, 4),
-            ref_size=32,
-            extractor_num_convs=1)).eval()
+    head = tiny_head().eval()
     img = torch.randn(1, 3, 32, 32)
     hm = torch.zeros(1, 3, 32, 32)
     for m, (y, x) in enumerate([(2, 3), (17, 9), (25, 30)]):

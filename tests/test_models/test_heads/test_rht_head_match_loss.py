@@ -4,26 +4,15 @@ import math
 
 import pytest
 import torch
-import torch.nn.functional as F
 from mmpose.registry import MODELS
 
 from tests.test_models.test_pose_estimators.test_rht_pose_estimator import (
     make_samples, tiny_cfg)
+from tests.test_models.test_utils.test_hard_transformer import tiny_head
 
 
 def build_head(**kwargs):
-    cfg = dict(
-        type='RHTHead',
-        num_keypoints=3,
-        num_boundaries=0,
-        in_channels=16,
-        fg_channels=(16, 8, 4),
-        ref_channels=(16, 8, 4),
-        ref_size=32,
-        extractor_num_convs=1,
-        htm_cfg=dict(hidden_channels=(8, ), fc_channels=8))
-    cfg.update(kwargs)
-    return MODELS.build(cfg)
+    return tiny_head(num_boundaries=0, **kwargs)
 
 
 def peak_maps(batch_positions, size, peak=1.0):
