@@ -29,12 +29,13 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # The model used when no config / checkpoint is given (the demo's default).
 # The checkpoint embeds its config (mmengine saves ``meta['cfg']``);
 # BUNDLED_CONFIG is used only when it does not.
-# The most accurate model trained here (checkpoints/README.md): Trans-R-S;
-# the RHT-R-S trained beside it ships as checkpoints/rht_res18_s_300w.pth.
+# The most accurate model trained here (checkpoints/README.md): RHT-R-S
+# with the correspondence loss and a 48-face pool; its identical-budget
+# baseline Trans-R-S ships as checkpoints/trans_res18_s_300w.pth.
 BUNDLED_CHECKPOINT = osp.join(REPO_ROOT, 'checkpoints',
-                              'trans_res18_s_300w.pth')
+                              'rht_res18_s_match_300w.pth')
 BUNDLED_CONFIG = osp.join(REPO_ROOT, 'configs',
-                          'trans_res18_s_300w_subset_cpu.py')
+                          'rht_res18_s_300w_subset_cpu_match.py')
 # checkpoint meta key of a compact reference pool (JPEG crops + landmarks),
 # written by tools/deployment/make_bundle.py
 COMPACT_POOL_KEY = 'reference_pool_compact'

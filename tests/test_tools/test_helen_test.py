@@ -25,11 +25,11 @@ def test_helen_test_script_on_three_faces(data_root, tmp_path):
         '--out-dir', str(out)
     ], cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    # the bundled default and the shipped RHT-R-S of its pair
+    # the bundled default and the shipped baseline of its pair
     assert 'bundled default' in proc.stdout
-    assert 'RHT-R-S (own pool)' in proc.stdout
+    assert 'Trans-R-S (baseline)' in proc.stdout
     assert (out / 'ced_helen_test.png').stat().st_size > 0
-    with open(out / 'rht_res18_s_300w.per_image.json') as f:
+    with open(out / 'trans_res18_s_300w.per_image.json') as f:
         assert len(json.load(f)['images']) == 3
     with open(out / 'bundled.per_image.json') as f:
         data = json.load(f)

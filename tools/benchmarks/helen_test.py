@@ -1,14 +1,15 @@
 """Reproduce the README's HELEN-test table from the shipped files: the
-bundled default (``checkpoints/trans_res18_s_300w.pth``), the RHT-R-S of
-its identical-budget pair (``checkpoints/rht_res18_s_300w.pth``, its own
-reference pool) and, when installed, dlib's 68-point predictor, on the 330
+bundled default (``checkpoints/rht_res18_s_match_300w.pth``, RHT-R-S with
+the correspondence loss, its own 48-face pool, 10 references averaged),
+the Trans-R-S baseline of its identical-budget pair
+(``checkpoints/trans_res18_s_300w.pth``) and, when installed, dlib's 68-point predictor, on the 330
 HELEN test faces with the ground-truth tight landmark box as every method's
 face box. Writes
 per-image files in FaceNMEMetric's layout and one CED plot of all of them.
 
     python tools/benchmarks/helen_test.py --out-dir work_dirs/helen_test
     python tools/benchmarks/helen_test.py --num-faces 60 --no-flip   # quick look
-    # reference choice and k fused references of the shipped RHT-R-S
+    # reference choice and k fused references of the bundled RHT-R-S
     python tools/benchmarks/helen_test.py --num-faces 40 --no-flip \
         --ref-modes most_similar:1 most_similar:3 most_similar:5 fixed:1 random:1
 """
@@ -30,11 +31,11 @@ from rht_mmpose.utils import atomic_write_text  # noqa: E402
 from tools.benchmarks.dlib_helen import nme_io, nme_ip  # noqa: E402
 
 
-# the RHT arm of the bundled model's identical-budget pair, shipped
-# beside it (with its own 48-face reference pool)
+# the baseline of the bundled model's identical-budget pair, shipped
+# beside it
 DEFAULT_MODELS = [
-    'RHT-R-S (own pool)=' +
-    osp.join(REPO, 'checkpoints', 'rht_res18_s_300w.pth')
+    'Trans-R-S (baseline)=' +
+    osp.join(REPO, 'checkpoints', 'trans_res18_s_300w.pth')
 ]
 
 
@@ -102,8 +103,9 @@ def main():
                         '(ref_mode most_similar | fixed | random, K fused '
                         'references)')
     parser.add_argument(
-        '--ref-model', default=DEFAULT_MODELS[0].split('=', 1)[1],
-        help='the RHT checkpoint of the --ref-modes rows')
+        '--ref-model', default=None,
+        help='the RHT checkpoint of the --ref-modes rows (default: the '
+        'bundled one)')
     parser.add_argument(
         '--models', nargs='*', default=DEFAULT_MODELS,
         help='more self-contained checkpoints (tools/deployment/'
@@ -119,7 +121,8 @@ def main():
     rows, files, labels = [], [], []
 
     # (table row, CED label, checkpoint, per-image file); None = bundled
-    models = [('bundled default', 'bundled (Trans-R-S)', None, 'bundled')]
+    models = [('bundled default', 'bundled (RHT-R-S + match)', None,
+               'bundled')]
     for item in args.models:
         label, ckpt = item.split('=', 1)
         if not osp.isfile(ckpt):
