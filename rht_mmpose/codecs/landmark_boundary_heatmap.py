@@ -165,6 +165,35 @@ def separable_unbiased_gaussians(heatmap_size: Tuple[int, int],
     return heatmaps, weights
 
 
+def heatmap_centroids(heatmaps: np.ndarray, threshold: float,
+                      fallback: np.ndarray) -> np.ndarray:
+    """Centroid of each heatmap's part above ``threshold`` of its maximum.
+
+    Args:
+        heatmaps (np.ndarray): (K, H, W)
+        threshold (float): fraction t in [0, 1); the weights are
+            ``max(h - t * max(h), 0)``
+        fallback (np.ndarray): (K, 2) locations kept for channels with no
+            positive weight (a maximum <= 0)
+
+    Returns:
+        np.ndarray: (K, 2) float32 (x, y) in heatmap pixels
+    """
+    k, h, w = heatmaps.shape
+    peaks = heatmaps.reshape(k, -1).max(axis=1)  # (K, )
+    weights = np.maximum(heatmaps - threshold * peaks[:, None, None], 0)
+    weights[peaks <= 0] = 0
+    total = weights.sum(axis=(1, 2))  # (K, )
+    ys, xs = np.mgrid[0:h, 0:w]
+    with np.errstate(divide='ignore', invalid='ignore'):
+        centroids = np.stack([(weights * xs).sum(axis=(1, 2)) / total,
+                              (weights * ys).sum(axis=(1, 2)) / total],
+                             axis=1)
+    empty = total <= 0
+    centroids[empty] = fallback[empty]
+    return centroids.astype(np.float32)
+
+
 @KEYPOINT_CODECS.register_module()
 class LandmarkBoundaryHeatmap(BaseKeypointCodec):
     """Landmark Gaussian heatmaps followed by LAB boundary heatmaps.
@@ -201,6 +230,13 @@ class LandmarkBoundaryHeatmap(BaseKeypointCodec):
             the keypoint count at the first ``encode`` (or ``decode``).
         unbiased (bool): DARK encoding/decoding. Defaults to False.
         blur_kernel_size (int): DARK modulation kernel. Defaults to 11.
+        centroid_threshold (float, optional): decode each landmark as the
+            centroid of ``max(h - t * max(h), 0)`` instead of the argmax
+            (+ DARK), with t this fraction (see :func:`heatmap_centroids`).
+            Undertrained models hedge between neighbouring semi-landmarks
+            (nose ridge, jaw) with elongated ridges whose argmax is the
+            same pixel for several landmarks; the centroid follows each
+            ridge. Defaults to None (argmax)
     """
 
     label_mapping_table = dict(keypoint_weights='keypoint_weights', )
@@ -213,8 +249,14 @@ class LandmarkBoundaryHeatmap(BaseKeypointCodec):
                  boundary_sigma: float = 1.0,
                  boundary_scheme: Optional[str] = None,
                  unbiased: bool = False,
-                 blur_kernel_size: int = 11) -> None:
+                 blur_kernel_size: int = 11,
+                 centroid_threshold: Optional[float] = None) -> None:
         super().__init__()
+        if centroid_threshold is not None and not 0 <= centroid_threshold \
+                < 1:
+            raise ValueError(f'centroid_threshold is {centroid_threshold}, '
+                             'expected None or a fraction in [0, 1)')
+        self.centroid_threshold = centroid_threshold
         if boundary_scheme is not None and boundary_scheme not in \
                 BOUNDARY_TABLES:
             raise ValueError(
@@ -385,7 +427,10 @@ class LandmarkBoundaryHeatmap(BaseKeypointCodec):
 
         keypoints, scores = get_heatmap_maximum(heatmaps)
         keypoints, scores = keypoints[None], scores[None]
-        if self.unbiased:
+        if self.centroid_threshold is not None:
+            keypoints = heatmap_centroids(heatmaps, self.centroid_threshold,
+                                          keypoints[0])[None]
+        elif self.unbiased:
             with np.errstate(divide='ignore', invalid='ignore'):
                 # an all-zero channel (no landmark) divides 0 by 0 in
                 # MMPose's modulation; its location stays the argmax
