@@ -83,7 +83,10 @@ model = dict(
         fg_channels=(128, 64, 32),
         ref_channels=(128, 64, 32),
         ref_size=64,
-        decoder=codec))
+        decoder=codec),
+    # flip test: un-flipped heatmaps of stride 2 sit 1 - 1/2 pixel left of
+    # the true position (RHTHead.predict); MMPose's True would shift 1
+    test_cfg=dict(shift_heatmap=0.5))
 
 train_dataloader = dict(
     num_workers=1,

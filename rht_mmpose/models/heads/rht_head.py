@@ -19,6 +19,32 @@ RefDict = Dict[str, Tensor]
 OptRefs = Optional[Union[RefDict, Sequence[RefDict]]]
 
 
+def shift_heatmaps_right(heatmaps: Tensor, shift: float) -> Tensor:
+    """Move heatmap content ``shift`` pixels right (negative: left) by
+    linear interpolation, the border column repeated.
+
+    Args:
+        heatmaps (Tensor): (B, C, H, W)
+        shift (float): pixels, ``|shift| < W``
+
+    Returns:
+        Tensor: (B, C, H, W), ``out[..., x] = h(x - shift)``
+    """
+    w = heatmaps.shape[-1]
+    if not abs(shift) < w:
+        raise ValueError(f'shift {shift} must be smaller than the heatmap '
+                         f'width {w}')
+    whole = int(torch.floor(torch.tensor(shift)))
+    frac = shift - whole
+    pad = abs(whole) + 1
+    padded = F.pad(heatmaps, (pad, pad, 0, 0), mode='replicate')  # (B,C,H,W+2p)
+    # out[x] = (1 - frac) * h[x - whole] + frac * h[x - whole - 1]
+    start = pad - whole
+    near = padded[..., start:start + w]
+    far = padded[..., start - 1:start - 1 + w]
+    return (1 - frac) * near + frac * far
+
+
 @MODELS.register_module()
 class RHTHead(BaseHead):
     """Reference Heatmap Transformer head (Wan et al., TIP 2023).
@@ -559,8 +585,12 @@ class RHTHead(BaseHead):
                 ``[feats, feats_of_flipped_input]`` with ``flip_test``
             batch_data_samples (List[PoseDataSample]): metainfo with
                 ``flip_indices`` for the flip test
-            test_cfg (dict): ``flip_test``, ``flip_mode``, ``shift_heatmap``,
-                ``output_heatmaps``
+            test_cfg (dict): ``flip_test``, ``flip_mode``, ``shift_heatmap``
+                (True: MMPose's 1-pixel shift of the flipped heatmaps; a
+                number: that many heatmap pixels, sub-pixel by linear
+                interpolation. Un-flipping a heatmap of stride s maps input
+                x to W - 1 - x / s instead of W - 1 / s - x / s, so the
+                exact shift is 1 - 1 / s), ``output_heatmaps``
             refs (dict | list[dict], optional): references of the unflipped
                 target; a list averages over them
 
@@ -581,11 +611,14 @@ class RHTHead(BaseHead):
             outs = []
             for r in refs_list:
                 hm = self.forward(_feats, r)
+                shift = test_cfg.get('shift_heatmap', False)
                 hm_flip = flip_heatmaps(
                     self.forward(_feats_flip, self.flip_refs(r, perm)),
                     flip_mode=test_cfg.get('flip_mode', 'heatmap'),
                     flip_indices=perm,
-                    shift_heatmap=test_cfg.get('shift_heatmap', False))
+                    shift_heatmap=shift is True)
+                if not isinstance(shift, bool) and shift:
+                    hm_flip = shift_heatmaps_right(hm_flip, float(shift))
                 outs.append((hm + hm_flip) * 0.5)
         else:
             outs = [self.forward(feats, r) for r in refs_list]
