@@ -2,14 +2,14 @@
 bundled default (``checkpoints/rht_res18_s_match_300w.pth``, RHT-R-S with
 the correspondence loss, its own 48-face pool, 10 references averaged),
 the Trans-R-S baseline of its identical-budget pair
-(``checkpoints/trans_res18_s_300w.pth``) and, when installed, dlib's 68-point predictor, on the 330
-HELEN test faces with the ground-truth tight landmark box as every method's
-face box. Writes
-per-image files in FaceNMEMetric's layout and one CED plot of all of them.
+(``checkpoints/trans_res18_s_300w.pth``) and, when installed, dlib's
+68-point predictor, on the 330 HELEN test faces with the ground-truth
+tight landmark box as every method's face box. Writes per-image files in
+FaceNMEMetric's layout and one CED plot of all of them.
 
     python tools/benchmarks/helen_test.py --out-dir work_dirs/helen_test
     python tools/benchmarks/helen_test.py --num-faces 60 --no-flip   # quick look
-    # reference choice and k fused references of the bundled RHT-R-S
+    # reference choice and k fused references of the bundled model
     python tools/benchmarks/helen_test.py --num-faces 40 --no-flip \
         --ref-modes most_similar:1 most_similar:3 most_similar:5 fixed:1 random:1
 """

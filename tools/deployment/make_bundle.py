@@ -4,7 +4,8 @@ reference pool (JPEG-encoded 128x128 face crops + their landmarks in crop
 pixels; heatmaps are re-rendered with the codec at load time, which keeps
 the file small).
 
-    python tools/deployment/make_bundle.py configs/rht_res18_s_300w_subset_cpu_match.py \
+    python tools/deployment/make_bundle.py \
+        configs/rht_res18_s_300w_subset_cpu_match.py \
         work_dirs/cpu_s/match/epoch_40.pth \
         --pool-dir ../shared/data/300w_subset/afw --pool-size 48 \
         --out checkpoints/rht_res18_s_match_300w.pth

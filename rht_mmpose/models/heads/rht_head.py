@@ -1,4 +1,5 @@
 """RHT head: reference branch (extractors, STM, HTM) and MSFFM fusion."""
+import math
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -34,10 +35,11 @@ def shift_heatmaps_right(heatmaps: Tensor, shift: float) -> Tensor:
     if not abs(shift) < w:
         raise ValueError(f'shift {shift} must be smaller than the heatmap '
                          f'width {w}')
-    whole = int(torch.floor(torch.tensor(shift)))
+    whole = math.floor(shift)
     frac = shift - whole
     pad = abs(whole) + 1
-    padded = F.pad(heatmaps, (pad, pad, 0, 0), mode='replicate')  # (B,C,H,W+2p)
+    # (B, C, H, W + 2 * pad)
+    padded = F.pad(heatmaps, (pad, pad, 0, 0), mode='replicate')
     # out[x] = (1 - frac) * h[x - whole] + frac * h[x - whole - 1]
     start = pad - whole
     near = padded[..., start:start + w]
@@ -427,7 +429,7 @@ class RHTHead(BaseHead):
         Returns:
             Tensor: (B, K) int64, ``row * W + col`` on the (H, W) grid
         """
-        b, k, hm, wm = heatmaps.shape
+        hm, wm = heatmaps.shape[-2:]
         h, w = grid_size
         flat = heatmaps.flatten(2).argmax(dim=2)  # (B, K)
         rows = torch.div(flat, wm, rounding_mode='floor') * h // hm
@@ -458,7 +460,7 @@ class RHTHead(BaseHead):
             tuple: the mean loss (0 with no valid pair) and the share of
             valid pairs whose argmax is ``j*`` (STM's index is right)
         """
-        b, c, h, w = query.shape
+        h, w = query.shape[-2:]
         q_patches = F.normalize(F.unfold(query, 3, padding=1), dim=1)
         k_patches = F.normalize(F.unfold(key, 3, padding=1), dim=1)
         # (B, 9C, N) each
@@ -608,17 +610,20 @@ class RHTHead(BaseHead):
             flip_indices = batch_data_samples[0].metainfo['flip_indices']
             perm = self.channel_flip_indices(flip_indices)
             _feats, _feats_flip = feats
+            # True is MMPose's 1-pixel shift, which shift_heatmaps_right
+            # reproduces exactly (border column kept)
+            shift = test_cfg.get('shift_heatmap', False)
+            shift = 1.0 if shift is True else float(shift or 0.)
             outs = []
             for r in refs_list:
                 hm = self.forward(_feats, r)
-                shift = test_cfg.get('shift_heatmap', False)
                 hm_flip = flip_heatmaps(
                     self.forward(_feats_flip, self.flip_refs(r, perm)),
                     flip_mode=test_cfg.get('flip_mode', 'heatmap'),
                     flip_indices=perm,
-                    shift_heatmap=shift is True)
-                if not isinstance(shift, bool) and shift:
-                    hm_flip = shift_heatmaps_right(hm_flip, float(shift))
+                    shift_heatmap=False)
+                if shift:
+                    hm_flip = shift_heatmaps_right(hm_flip, shift)
                 outs.append((hm + hm_flip) * 0.5)
         else:
             outs = [self.forward(feats, r) for r in refs_list]

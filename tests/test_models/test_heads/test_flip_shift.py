@@ -50,3 +50,16 @@ def test_unflipped_gaussian_lands_on_the_true_position(stride):
 def test_shift_too_large():
     with pytest.raises(ValueError, match='shift 9'):
         shift_heatmaps_right(torch.zeros(1, 1, 2, 8), 9)
+
+
+def test_one_pixel_equals_mmpose_shift_heatmap():
+    """``shift_heatmap=True`` now goes through shift_heatmaps_right."""
+    from mmpose.models.utils.tta import flip_heatmaps
+    hm = torch.rand(2, 5, 6, 7, generator=torch.Generator().manual_seed(1))
+    perm = [4, 3, 2, 1, 0]
+    mmpose_shifted = flip_heatmaps(
+        hm, flip_mode='heatmap', flip_indices=perm, shift_heatmap=True)
+    ours = shift_heatmaps_right(
+        flip_heatmaps(hm, flip_mode='heatmap', flip_indices=perm,
+                      shift_heatmap=False), 1.0)
+    torch.testing.assert_close(ours, mmpose_shifted, rtol=0, atol=0)
