@@ -6,7 +6,7 @@ import os.path as osp
 import sys
 
 from mmengine.config import Config, DictAction
-from mmengine.runner import Runner
+from mmengine.runner import Runner, find_latest_checkpoint
 
 # Registers rht_mmpose even when a config forgets custom_imports.
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -110,8 +110,14 @@ def merge_args(cfg, args):
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
 
     if args.resume == 'auto':
-        cfg.resume = True
-        cfg.load_from = None
+        if find_latest_checkpoint(cfg.work_dir) is not None:
+            cfg.resume = True
+            cfg.load_from = None
+        else:
+            # nothing to resume yet: start as a fresh run would, from the
+            # config's load_from weights (a stage-2 config) if it has them;
+            # mmpose's train.py would drop them and train from scratch
+            cfg.resume = False
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
