@@ -12,7 +12,7 @@ from mmpose.registry import MODELS
 from mmpose.utils.typing import OptSampleList, SampleList
 
 POOL_BUFFERS = ('pool_images', 'pool_heatmaps', 'pool_descriptors')
-REF_MODES = ('most_similar', 'fixed', 'random')
+REF_MODES = ('most_similar', 'best_match', 'fixed', 'random')
 
 
 @MODELS.register_module()
@@ -37,8 +37,10 @@ class RHTPoseEstimator(TopdownPoseEstimator):
     ``test_cfg`` keys beyond MMPose's:
 
     - ``ref_mode``: ``'most_similar'`` (cosine of the global descriptors of
-      :meth:`RHTHead.global_descriptor`, default), ``'fixed'`` (pool index
-      ``ref_index``, default 0) or ``'random'``;
+      :meth:`RHTHead.global_descriptor`, default), ``'best_match'`` (the
+      pool faces whose key patches best match the target's query patches,
+      :meth:`match_scores`), ``'fixed'`` (pool index ``ref_index``,
+      default 0) or ``'random'``;
     - ``num_refs``: k > 1 averages the heatmaps of k references (the top k,
       k random ones, or ``ref_index`` a list of k indices);
     - ``use_sample_refs``: use the data samples' references when present
@@ -281,6 +283,44 @@ class RHTPoseEstimator(TopdownPoseEstimator):
             self.pool_descriptors.new_zeros(self.pool_descriptors.shape)
         self.train(was_training)
 
+    @torch.no_grad()
+    def match_scores(self, query: Tensor) -> Tensor:
+        """How well each pool face can serve each target: the mean over
+        target patches of STM's confidence A (the best cosine of a 3x3
+        query patch with any key patch of the pool face).
+
+        A pool face scores high when every part of the target has a close
+        counterpart in it, which is what STM needs; unlike the global
+        descriptor this is the matching the head itself performs (and, with
+        ``RHTHead(match_loss_weight>0)``, was trained to perform).
+
+        Args:
+            query (Tensor): the targets' 1x features, (B, C_1x, H, W)
+
+        Returns:
+            Tensor: (B, N_ref) scores in [-1, 1]
+        """
+        if not getattr(self.head, 'use_stm', False):
+            raise ValueError("ref_mode 'best_match' needs the head's STM "
+                             '(RHTHead(use_stm=True))')
+        b = query.shape[0]
+        scores = query.new_empty(b, self.pool_size, dtype=torch.float32)
+        for start in range(0, self.pool_size, 16):
+            index = torch.arange(start, min(start + 16, self.pool_size))
+            if self.use_pool_cache():
+                keys, _ = self.pool_features(index, query.dtype,
+                                             query.device)
+            else:
+                keys = self.head.extract_query(
+                    self.normalize_ref_images(
+                        self.pool_images[index.to(self.pool_images.device)]
+                        .to(query.device)).to(query.dtype))
+            for j, key in enumerate(keys):  # key: (C_1x, H, W)
+                conf, _ = self.head.stm.correlate(
+                    query, key.expand_as(query))  # (B, H * W)
+                scores[:, start + j] = conf.mean(dim=1)
+        return scores
+
     def select_pool_indices(self, target_small: Tensor, mode: str,
                             num_refs: int = 1,
                             ref_index: Union[int, Sequence[int]] = 0,
@@ -289,7 +329,8 @@ class RHTPoseEstimator(TopdownPoseEstimator):
 
         Args:
             target_small (Tensor): normalised targets, (B, 3, R, R)
-            mode (str): one of ``'most_similar' | 'fixed' | 'random'``
+            mode (str): one of ``'most_similar' | 'best_match' | 'fixed' |
+                'random'``
             num_refs (int): k
             ref_index (int | Sequence[int]): pool indices for ``'fixed'``
             query (Tensor, optional): the targets' 1x features
@@ -314,6 +355,11 @@ class RHTPoseEstimator(TopdownPoseEstimator):
                 self.head.descriptor_from_query(query)  # (B, D)
             sim = desc @ self.pool_descriptors.to(desc.dtype).t()  # (B, N)
             return sim.topk(k, dim=1).indices
+        if mode == 'best_match':
+            k = min(num_refs, n)
+            if query is None:
+                query = self.head.extract_query(target_small)
+            return self.match_scores(query).topk(k, dim=1).indices
         if mode == 'fixed':
             idx = [ref_index] if isinstance(ref_index, int) else \
                 list(ref_index)

@@ -219,3 +219,61 @@ def test_baseline_needs_no_reference():
     samples = make_samples(2, 25, 19, 64, 32, 32, with_refs=False)
     losses = model.loss(torch.randn(2, 3, 64, 64), samples)
     assert set(losses) == {'loss_kpt', 'acc_pose'}
+
+
+def brute_force_match_scores(query, keys):
+    """Mean over target positions of the best cosine of zero-padded 3x3
+    patches, by explicit unfolding (float64). query (B, C, H, W), keys
+    (N, C, H, W) -> (B, N)."""
+    def patches(x):  # (M, C, H, W) -> (M, H * W, 9C), unit rows
+        cols = F.unfold(x.double(), kernel_size=3, padding=1)
+        return F.normalize(cols.transpose(1, 2), dim=2)
+
+    q, k = patches(query), patches(keys)
+    scores = torch.zeros(query.shape[0], keys.shape[0], dtype=torch.float64)
+    for b in range(q.shape[0]):
+        for n in range(k.shape[0]):
+            cos = q[b] @ k[n].t()  # (H * W, H * W)
+            scores[b, n] = cos.max(dim=1).values.mean()
+    return scores
+
+
+@pytest.mark.parametrize('cached', [True, False])
+def test_best_match_scores_equal_brute_force_and_pick_the_target(cached):
+    model, target = pool_model()
+    model.test_cfg.update(cache_pool_features=cached)
+    img = target.permute(2, 0, 1)[None].float()
+    target_small = normalise(img)
+    other = torch.randn(1, 3, 32, 32, generator=torch.Generator()
+                        .manual_seed(3))
+    batch = torch.cat([target_small, other])
+    with torch.no_grad():
+        query = model.head.extract_query(batch)
+        keys = model.head.extract_query(
+            model.normalize_ref_images(model.pool_images))
+        scores = model.match_scores(query)
+        idx = model.select_pool_indices(batch, 'best_match', num_refs=2)
+    expected = brute_force_match_scores(query, keys)
+    torch.testing.assert_close(scores.double(), expected, atol=1e-5,
+                               rtol=1e-5)
+    # the target itself is in the pool (index 1): every patch has a perfect
+    # counterpart
+    assert abs(float(scores[0, 1]) - 1.0) < 1e-5
+    assert idx[0, 0].item() == 1
+    assert idx.shape == (2, 2)
+    assert idx[1].tolist() == expected[1].topk(2).indices.tolist()
+
+
+def test_best_match_needs_stm():
+    cfg = tiny_cfg(ref_mode='best_match')
+    cfg['head']['use_stm'] = False
+    model = MODELS.build(cfg).eval()
+    g = torch.Generator().manual_seed(0)
+    model.set_reference_pool(
+        torch.randint(0, 256, (2, 32, 32, 3), generator=g,
+                      dtype=torch.uint8).numpy(),
+        torch.rand(2, 25, 32, 32, generator=g).numpy())
+    with pytest.raises(ValueError, match="'best_match' needs the head's STM"):
+        with torch.no_grad():
+            model.select_pool_indices(torch.randn(1, 3, 32, 32),
+                                      'best_match')
