@@ -100,8 +100,8 @@ def main():
     parser.add_argument('--no-flip', action='store_true')
     parser.add_argument('--ref-modes', nargs='*', default=[],
                         help='extra rows of --ref-model as MODE:K '
-                        '(ref_mode most_similar | fixed | random, K fused '
-                        'references)')
+                        '(ref_mode most_similar | best_match | fixed | '
+                        'random, K fused references)')
     parser.add_argument(
         '--ref-model', default=None,
         help='the RHT checkpoint of the --ref-modes rows (default: the '
