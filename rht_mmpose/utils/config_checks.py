@@ -36,3 +36,13 @@ def check_config_paths(cfg) -> None:
                 f'{osp.abspath(".")!r}). Run from the repository root with '
                 f'the shared data at ../shared/data, or set {DATA_ROOT_ENV} '
                 f'to the folder holding 300w_subset/ and mmpose_samples/.')
+    load_from = cfg.get('load_from', None)
+    # local files only: URLs and 'open-mmlab://' names are mmengine's to
+    # fetch (and fail on) with their own message
+    if isinstance(load_from, str) and '://' not in load_from \
+            and not osp.isfile(load_from):
+        raise FileNotFoundError(
+            f'load_from {load_from!r} does not exist (cwd '
+            f'{osp.abspath(".")!r}); a stage-2 config needs its stage-1 '
+            'run first (see the config header), or pass --cfg-options '
+            'load_from=PATH')

@@ -42,6 +42,7 @@ def test_auto_resume_with_checkpoint_resumes_latest(tmp_path, monkeypatch):
 
 def test_explicit_resume_path_wins(tmp_path, monkeypatch):
     cfg = _stage2_cfg()
-    train_script.merge_args(cfg, _args('other/epoch_7.pth', tmp_path, monkeypatch))
+    args = _args('other/epoch_7.pth', tmp_path, monkeypatch)
+    train_script.merge_args(cfg, args)
     assert cfg.resume is True
     assert cfg.load_from == 'other/epoch_7.pth'

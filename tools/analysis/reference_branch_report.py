@@ -221,6 +221,7 @@ def main(argv=None):
     from rht_mmpose.utils import atomic_write_text, check_config_paths
     init_default_scope('mmpose')
     cfg = Config.fromfile(args.config)
+    cfg.load_from = None  # the weights are args.checkpoint
     check_config_paths(cfg)
     self_paired, train_paired = build_datasets(cfg)
     model = init_face_model(args.config, args.checkpoint,
