@@ -11,6 +11,7 @@ the file small).
         --out checkpoints/rht_res18_s_match_300w.pth
 """
 import argparse
+import copy
 import os
 import os.path as osp
 import sys
@@ -62,8 +63,12 @@ def main():
         k: (v.half() if v.is_floating_point() else v)
         for k, v in model.state_dict().items() if k not in POOL_BUFFERS
     }
+    cfg = copy.deepcopy(model.cfg)
+    # the bundle is the weights: a stage-2 config's load_from (its stage-1
+    # checkpoint, not shipped) must not follow it into a fine-tune
+    cfg.load_from = None
     meta = dict(
-        cfg=model.cfg.pretty_text,
+        cfg=cfg.pretty_text,
         dataset_meta=model.dataset_meta,
         source_checkpoint=osp.basename(args.checkpoint),
         note=args.note)
