@@ -35,7 +35,7 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 BUNDLED_CHECKPOINT = osp.join(REPO_ROOT, 'checkpoints',
                               'rht_res18_s_match_300w.pth')
 BUNDLED_CONFIG = osp.join(REPO_ROOT, 'configs',
-                          'rht_res18_s_300w_subset_cpu_match.py')
+                          'rht_res18_s_300w_subset_cpu_match_stage2.py')
 # checkpoint meta key of a compact reference pool (JPEG crops + landmarks),
 # written by tools/deployment/make_bundle.py
 COMPACT_POOL_KEY = 'reference_pool_compact'

@@ -21,10 +21,10 @@ BUNDLED_CHECKPOINT = apis.BUNDLED_CHECKPOINT
 FACES = ['296814969_3', '2968560214_1', '2968784797_1', '296961468_1',
          '2970690152_2']
 # Mean NME_io (outer eye corners) over FACES. The bundled RHT-R-S with
-# the correspondence loss (40 epochs from scratch on 2 CPU cores, 10 pool
-# references averaged, centroid decoding, flip shift; see
+# the correspondence loss (40 + 20 epochs from scratch on 2 CPU cores, 10
+# pool references averaged, centroid decoding, flip shift; see
 # checkpoints/README.md) measured 0.055 on these five faces (per face
-# 0.047 0.078 0.051 0.042 0.057; the Trans-R-S baseline 0.054); the bound
+# 0.046 0.077 0.052 0.042 0.060; the Trans-R-S baseline 0.053); the bound
 # adds a margin for CPU/BLAS differences. An untrained model is far
 # above it (and the earlier 12-epoch RHT-R measured 0.155).
 NME_IO_MAX = 0.08
