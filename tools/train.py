@@ -109,19 +109,6 @@ def merge_args(cfg, args):
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
 
-    if args.resume == 'auto':
-        if find_latest_checkpoint(cfg.work_dir) is not None:
-            cfg.resume = True
-            cfg.load_from = None
-        else:
-            # nothing to resume yet: start as a fresh run would, from the
-            # config's load_from weights (a stage-2 config) if it has them;
-            # mmpose's train.py would drop them and train from scratch
-            cfg.resume = False
-    elif args.resume is not None:
-        cfg.resume = True
-        cfg.load_from = args.resume
-
     if args.auto_scale_lr:
         cfg.auto_scale_lr.enable = True
 
@@ -144,6 +131,21 @@ def merge_args(cfg, args):
 
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+
+    # after --cfg-options: the decision reads the final work_dir and
+    # load_from
+    if args.resume == 'auto':
+        if find_latest_checkpoint(cfg.work_dir) is not None:
+            cfg.resume = True
+            cfg.load_from = None
+        else:
+            # nothing to resume yet: start as a fresh run would, from the
+            # config's load_from weights (a stage-2 config) if it has them;
+            # mmpose's train.py would drop them and train from scratch
+            cfg.resume = False
+    elif args.resume is not None:
+        cfg.resume = True
+        cfg.load_from = args.resume
 
     if args.time_budget is not None or args.time_budget_file is not None:
         # after --cfg-options, which may set max_epochs or custom_hooks

@@ -10,11 +10,12 @@ from tests.conftest import load_script
 train_script = load_script('tools/train.py', 'rht_train_script')
 
 
-def _args(resume, work_dir, monkeypatch):
+def _args(resume, work_dir, monkeypatch, extra=()):
     argv = ['train.py', 'any_config.py', '--work-dir', str(work_dir),
             '--resume']
     if resume != 'auto':
         argv.append(resume)
+    argv += list(extra)
     monkeypatch.setattr(sys, 'argv', argv)
     return train_script.parse_args()
 
@@ -46,3 +47,25 @@ def test_explicit_resume_path_wins(tmp_path, monkeypatch):
     train_script.merge_args(cfg, args)
     assert cfg.resume is True
     assert cfg.load_from == 'other/epoch_7.pth'
+
+
+def test_auto_resume_wins_over_cfg_options_load_from(tmp_path, monkeypatch):
+    # a later stage given as --cfg-options load_from=...: once it has a
+    # checkpoint of its own, a restart resumes it instead of starting over
+    (tmp_path / 'epoch_2.pth').write_bytes(b'')
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'epoch_2.pth'))
+    cfg = _stage2_cfg()
+    args = _args('auto', tmp_path, monkeypatch,
+                 ['--cfg-options', 'load_from=stage2/epoch_20.pth'])
+    train_script.merge_args(cfg, args)
+    assert cfg.resume is True
+    assert cfg.load_from is None
+
+
+def test_cfg_options_load_from_starts_a_fresh_stage(tmp_path, monkeypatch):
+    cfg = _stage2_cfg()
+    args = _args('auto', tmp_path, monkeypatch,
+                 ['--cfg-options', 'load_from=stage2/epoch_20.pth'])
+    train_script.merge_args(cfg, args)
+    assert cfg.resume is False
+    assert cfg.load_from == 'stage2/epoch_20.pth'
