@@ -1,0 +1,145 @@
+"""Fit the linear shape refiner (rht_mmpose.evaluation.shape_refiner) on a
+model's predictions for the 1207 training faces and measure HELEN test
+with and without it. The ridge penalty is chosen by 5-fold cross-validation
+on the training faces; the test faces are used only for the final figures.
+
+    python tools/analysis/shape_refiner_report.py            # shipped pair
+    python tools/analysis/shape_refiner_report.py --models X=ckpt.pth
+
+Predictions are cached per checkpoint in --out-dir (delete them to
+recompute); the fitted refiners are saved there as ``*.refiner.npz``.
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+import numpy as np
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, REPO)
+from rht_mmpose.evaluation import (apply_shape_refiner,  # noqa: E402
+                                   fit_shape_refiner)
+from tools.benchmarks.dlib_helen import nme_io, nme_ip  # noqa: E402
+
+RIDGES = (0.01, 0.1, 1.0, 10.0)
+DEFAULT_MODELS = [
+    'bundled (RHT-R-S + match)=' +
+    osp.join(REPO, 'checkpoints', 'rht_res18_s_match_300w.pth'),
+    'Trans-R-S (baseline)=' +
+    osp.join(REPO, 'checkpoints', 'trans_res18_s_300w.pth'),
+]
+
+
+def face_stems(folders):
+    stems = []
+    for folder in folders:
+        stems += [osp.join(folder, n[:-4]) for n in sorted(os.listdir(folder))
+                  if n.endswith('.pts')]
+    return stems
+
+
+def predict(checkpoint, stems, flip, cache):
+    """(N, 68, 2) predictions and annotations, cached in ``cache``."""
+    if osp.isfile(cache):
+        data = np.load(cache)
+        if list(data['stems']) == stems:
+            return data['pred'], data['gt']
+    import cv2
+    from rht_mmpose.apis import inference_faces, init_face_model
+    from rht_mmpose.datasets.pts_to_coco import read_pts
+    model = init_face_model(checkpoint=checkpoint)
+    model.test_cfg['flip_test'] = flip
+    preds, gts = [], []
+    for stem in stems:
+        gt = read_pts(stem + '.pts')
+        img = None
+        for ext in ('.jpg', '.png'):
+            if osp.isfile(stem + ext):
+                img = cv2.imread(stem + ext)
+                break
+        if img is None:
+            raise FileNotFoundError(f'no readable image for {stem}.pts')
+        box = np.concatenate([gt.min(0), gt.max(0)])[None]
+        preds.append(
+            inference_faces(model, img, box)[0].pred_instances.keypoints[0])
+        gts.append(gt)
+    pred, gt = np.stack(preds), np.stack(gts)
+    tmp = cache + '.tmp.npz'
+    np.savez(tmp, pred=pred, gt=gt, stems=np.array(stems))
+    os.replace(tmp, cache)
+    return pred, gt
+
+
+def summary(pred, gt, thr=0.1):
+    io = np.array([nme_io(p, g) for p, g in zip(pred, gt)])
+    ip = np.array([nme_ip(p, g) for p, g in zip(pred, gt)])
+    return dict(NME_io=io.mean(), NME_ip=ip.mean(), FR=(io > thr).mean(),
+                AUC=np.clip(1 - io / thr, 0, None).mean())
+
+
+def choose_ridge(pred, gt, folds=5, seed=0):
+    """The ridge of RIDGES with the lowest cross-validated NME_io."""
+    order = np.random.default_rng(seed).permutation(len(pred))
+    parts = np.array_split(order, folds)
+    scores = {}
+    for ridge in RIDGES:
+        errs = []
+        for i in range(folds):
+            held = parts[i]
+            fit = np.concatenate([parts[j] for j in range(folds) if j != i])
+            ref = fit_shape_refiner(pred[fit], gt[fit], ridge=ridge)
+            errs.append(summary(apply_shape_refiner(pred[held], ref),
+                                gt[held])['NME_io'] * len(held))
+        scores[ridge] = sum(errs) / len(pred)
+    return min(scores, key=scores.get), scores
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument(
+        '--data-root',
+        default=os.environ.get('RHT_DATA_ROOT', '../shared/data'))
+    parser.add_argument('--models', nargs='*', default=DEFAULT_MODELS,
+                        help='self-contained checkpoints as LABEL=PATH')
+    parser.add_argument('--out-dir', default='work_dirs/shape_refiner')
+    parser.add_argument('--no-flip', action='store_true')
+    args = parser.parse_args()
+    root = osp.join(args.data_root, '300w_subset')
+    train = face_stems([osp.join(root, 'afw'),
+                        osp.join(root, 'helen', 'trainset')])
+    test = face_stems([osp.join(root, 'helen', 'testset')])
+    os.makedirs(args.out_dir, exist_ok=True)
+    rows = []
+    for item in args.models:
+        label, ckpt = item.split('=', 1)
+        if not osp.isfile(ckpt):
+            raise FileNotFoundError(f'--models {item}: no file {ckpt}')
+        name = osp.splitext(osp.basename(ckpt))[0]
+        flip = not args.no_flip
+        p_tr, g_tr = predict(ckpt, train, flip,
+                             osp.join(args.out_dir, f'{name}.train.npz'))
+        p_te, g_te = predict(ckpt, test, flip,
+                             osp.join(args.out_dir, f'{name}.test.npz'))
+        ridge, cv = choose_ridge(p_tr, g_tr)
+        refiner = fit_shape_refiner(p_tr, g_tr, ridge=ridge)
+        out = osp.join(args.out_dir, f'{name}.refiner.npz')
+        np.savez(out + '.tmp.npz', **refiner)
+        os.replace(out + '.tmp.npz', out)
+        print(f'{label}: ridge {ridge} (5-fold CV NME_io on train: ' +
+              ', '.join(f'{k}: {v:.4f}' for k, v in cv.items()) + ')')
+        rows.append((label, 'raw', summary(p_te, g_te)))
+        rows.append((label, 'refined',
+                     summary(apply_shape_refiner(p_te, refiner), g_te)))
+        rows.append((label, 'train raw', summary(p_tr, g_tr)))
+    print(f'\nHELEN test ({len(test)} faces; refiner fitted on '
+          f'{len(train)} training faces), flip {not args.no_flip}')
+    print(f'{"model":30s} {"":10s} {"NME_io":>7s} {"NME_ip":>7s} '
+          f'{"FR@0.1":>7s} {"AUC@0.1":>8s}')
+    for label, kind, s in rows:
+        print(f'{label:30s} {kind:10s} {s["NME_io"]:7.4f} '
+              f'{s["NME_ip"]:7.4f} {s["FR"]:7.3f} {s["AUC"]:8.3f}')
+
+
+if __name__ == '__main__':
+    main()
