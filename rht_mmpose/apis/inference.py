@@ -22,6 +22,7 @@ import torch
 import torch.nn as nn
 from mmengine.config import Config
 
+from ..evaluation.shape_refiner import apply_shape_refiner
 from .errors import FaceInputError
 from .image_io import load_image
 
@@ -39,6 +40,10 @@ BUNDLED_CONFIG = osp.join(REPO_ROOT, 'configs',
 # checkpoint meta key of a compact reference pool (JPEG crops + landmarks),
 # written by tools/deployment/make_bundle.py
 COMPACT_POOL_KEY = 'reference_pool_compact'
+# checkpoint meta key of a linear shape refiner fitted on the model's own
+# training-face predictions (rht_mmpose.evaluation.shape_refiner; written by
+# make_bundle.py --shape-refiner), applied by inference_faces
+SHAPE_REFINER_KEY = 'shape_refiner'
 
 ImageType = Union[str, os.PathLike, np.ndarray]
 
@@ -267,6 +272,11 @@ def init_face_model(config: Union[str, Config, None] = None,
                                                   False):
             model.dataset_meta = dataset_meta
             install_compact_pool(model, meta[COMPACT_POOL_KEY])
+        if meta.get(SHAPE_REFINER_KEY):
+            model.shape_refiner = {
+                k: np.asarray(v, dtype=np.float64)
+                for k, v in meta[SHAPE_REFINER_KEY].items()
+            }
     else:
         print(f'warning: no checkpoint given for config {cfg_name!r}; the '
               f'model has random weights')
@@ -470,7 +480,8 @@ def inference_faces(model: nn.Module,
                     img: ImageType,
                     bboxes: Optional[np.ndarray] = None,
                     bbox_format: str = 'xyxy',
-                    return_heatmaps: bool = False) -> list:
+                    return_heatmaps: bool = False,
+                    refine: bool = True) -> list:
     """Predict the landmarks of faces in one image.
 
     Uses mmpose's ``inference_topdown`` (the config's test pipeline, the
@@ -487,6 +498,9 @@ def inference_faces(model: nn.Module,
         bbox_format (str): ``'xyxy'`` or ``'xywh'``.
         return_heatmaps (bool): Also return the predicted heatmaps in
             ``pred_fields.heatmaps`` (crop space, (C, h, w)).
+        refine (bool): Apply the checkpoint's shape refiner
+            (``model.shape_refiner``, fitted on the model's training-face
+            predictions) when it has one. The heatmaps are not refined.
 
     Returns:
         list[PoseDataSample]: N samples; ``pred_instances`` holds
@@ -533,10 +547,15 @@ def inference_faces(model: nn.Module,
                 test_cfg.pop('output_heatmaps', None)
             else:
                 test_cfg['output_heatmaps'] = old
+    refiner = getattr(model, 'shape_refiner', None) if refine else None
     for i, sample in enumerate(samples):
         sample.set_metainfo(dict(img_path=img_path, ori_shape=(h, w)))
         if scores is not None:
             sample.pred_instances.bbox_scores = scores[i:i + 1]
+        if refiner is not None:
+            kpts = sample.pred_instances.keypoints  # (1, K, 2)
+            sample.pred_instances.keypoints = apply_shape_refiner(
+                kpts, refiner).astype(kpts.dtype)
     return samples
 
 

@@ -22,7 +22,8 @@ import torch
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 from rht_mmpose.apis.inference import (COMPACT_POOL_KEY,  # noqa: E402
-                                       _pool_from_folder, init_face_model,
+                                       SHAPE_REFINER_KEY, _pool_from_folder,
+                                       init_face_model,
                                        render_reference_pool)
 
 POOL_BUFFERS = ('pool_images', 'pool_heatmaps', 'pool_descriptors')
@@ -56,6 +57,11 @@ def main():
     parser.add_argument('--out', required=True)
     parser.add_argument('--jpeg-quality', type=int, default=90)
     parser.add_argument('--note', default='')
+    parser.add_argument(
+        '--shape-refiner', default=None, metavar='NPZ',
+        help='a refiner fitted on this checkpoint\'s training-face '
+        'predictions (tools/analysis/shape_refiner_report.py writes '
+        '*.refiner.npz); inference_faces applies it')
     args = parser.parse_args()
 
     model = init_face_model(args.config, args.checkpoint, device='cpu')
@@ -72,6 +78,17 @@ def main():
         dataset_meta=model.dataset_meta,
         source_checkpoint=osp.basename(args.checkpoint),
         note=args.note)
+    if args.shape_refiner:
+        with np.load(args.shape_refiner) as refiner:
+            k = model.dataset_meta['num_keypoints']
+            if refiner['weight'].shape != (2 * k, 2 * k):
+                raise ValueError(
+                    f'{args.shape_refiner}: fitted for '
+                    f'{refiner["weight"].shape[0] // 2} landmarks, the model '
+                    f'has {k}')
+            meta[SHAPE_REFINER_KEY] = {
+                name: refiner[name].tolist() for name in refiner.files
+            }
     if args.pool_dir and getattr(model, 'with_reference', False):
         images, keypoints = [], []
         for folder in args.pool_dir:
