@@ -61,8 +61,9 @@ def predict(checkpoint, stems, flip, cache):
         if img is None:
             raise FileNotFoundError(f'no readable image for {stem}.pts')
         box = np.concatenate([gt.min(0), gt.max(0)])[None]
-        preds.append(
-            inference_faces(model, img, box)[0].pred_instances.keypoints[0])
+        # the raw output, also for a bundle that already has a refiner
+        sample = inference_faces(model, img, box, refine=False)[0]
+        preds.append(sample.pred_instances.keypoints[0])
         gts.append(gt)
     pred, gt = np.stack(preds), np.stack(gts)
     tmp = cache + '.tmp.npz'
