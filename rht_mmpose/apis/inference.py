@@ -554,8 +554,12 @@ def inference_faces(model: nn.Module,
             sample.pred_instances.bbox_scores = scores[i:i + 1]
         if refiner is not None:
             kpts = sample.pred_instances.keypoints  # (1, K, 2)
-            sample.pred_instances.keypoints = apply_shape_refiner(
-                kpts, refiner).astype(kpts.dtype)
+            a, b = (int(i) for i in refiner['anchors'])
+            # a degenerate prediction (anchors on one pixel) has no frame:
+            # keep it raw rather than fail the whole image
+            if np.linalg.norm(kpts[0, a] - kpts[0, b]) > 0:
+                sample.pred_instances.keypoints = apply_shape_refiner(
+                    kpts, refiner).astype(kpts.dtype)
     return samples
 
 

@@ -92,3 +92,25 @@ def test_bundle_shape_refiner_is_applied_by_inference_faces(
     with pytest.raises(ValueError, match='fitted for 5 landmarks, the model '
                        'has 68'):
         make_bundle.main()
+
+
+def test_refiner_skips_a_face_without_a_frame(tmp_path, data_root):
+    import os.path as osp
+
+    import cv2
+    import numpy as np
+
+    from rht_mmpose.apis import inference_faces, init_face_model
+    model = init_face_model(
+        None, save_small_checkpoint(str(tmp_path / 'm.pth')), device='cpu')
+    k = 68
+    # anchors 5 and 5 always coincide: no frame, the raw shape is kept
+    model.shape_refiner = dict(anchors=np.array([5, 5]),
+                               mean_pred=np.zeros(2 * k),
+                               mean_gt=np.ones(2 * k), weight=np.eye(2 * k))
+    img = cv2.imread(osp.join(data_root, 'demo_images', 'astronaut.png'))
+    box = np.array([[150, 60, 260, 190]], dtype=np.float32)
+    refined = inference_faces(model, img, box)[0].pred_instances.keypoints
+    raw = inference_faces(model, img, box,
+                          refine=False)[0].pred_instances.keypoints
+    np.testing.assert_array_equal(refined, raw)
