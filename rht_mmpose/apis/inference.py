@@ -22,7 +22,7 @@ import torch
 import torch.nn as nn
 from mmengine.config import Config
 
-from ..evaluation.shape_refiner import apply_shape_refiner
+from ..evaluation.shape_refiner import apply_shape_refiner, has_frame
 from .errors import FaceInputError
 from .image_io import load_image
 
@@ -554,10 +554,9 @@ def inference_faces(model: nn.Module,
             sample.pred_instances.bbox_scores = scores[i:i + 1]
         if refiner is not None:
             kpts = sample.pred_instances.keypoints  # (1, K, 2)
-            a, b = (int(i) for i in refiner['anchors'])
             # a degenerate prediction (anchors on one pixel) has no frame:
             # keep it raw rather than fail the whole image
-            if np.linalg.norm(kpts[0, a] - kpts[0, b]) > 0:
+            if has_frame(kpts, refiner['anchors'])[0]:
                 sample.pred_instances.keypoints = apply_shape_refiner(
                     kpts, refiner).astype(kpts.dtype)
     return samples

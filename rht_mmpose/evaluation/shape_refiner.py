@@ -16,6 +16,13 @@ from typing import Dict, Sequence
 import numpy as np
 
 
+def has_frame(shapes: np.ndarray, anchors: Sequence[int]) -> np.ndarray:
+    """(N,) bool: the two anchor landmarks of each shape (N, K, 2) are
+    apart, so the shape has a frame (degenerate predictions do not)."""
+    a, b = (int(i) for i in anchors)
+    return np.linalg.norm(shapes[:, b] - shapes[:, a], axis=1) > 0
+
+
 def _frame(shapes: np.ndarray, anchors: Sequence[int]):
     """Origin, unit axes and scale of the frame of two anchor landmarks:
     origin at their midpoint, x along anchor 0 -> anchor 1, unit their
@@ -24,9 +31,10 @@ def _frame(shapes: np.ndarray, anchors: Sequence[int]):
     origin = (a + b) / 2
     axis = b - a
     scale = np.linalg.norm(axis, axis=1)
-    if np.any(scale <= 0):
+    flat = ~has_frame(shapes, anchors)
+    if flat.any():
         raise ValueError(f'anchor landmarks {tuple(anchors)} coincide in '
-                         f'{int((scale <= 0).sum())} shape(s)')
+                         f'{int(flat.sum())} shape(s)')
     ex = axis / scale[:, None]
     ey = np.stack([-ex[:, 1], ex[:, 0]], axis=1)
     return origin, ex, ey, scale
@@ -44,7 +52,8 @@ def from_frame(coords: np.ndarray, frame) -> np.ndarray:
     """(N, K, 2) frame coordinates -> (N, K, 2) image coordinates."""
     origin, ex, ey, scale = frame
     c = coords * scale[:, None, None]
-    return origin[:, None] + c[..., :1] * ex[:, None] + c[..., 1:] * ey[:, None]
+    return (origin[:, None] + c[..., :1] * ex[:, None]
+            + c[..., 1:] * ey[:, None])
 
 
 def _check_shapes(name: str, shapes) -> np.ndarray:

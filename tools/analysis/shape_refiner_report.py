@@ -20,7 +20,9 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO)
 from rht_mmpose.evaluation import (apply_shape_refiner,  # noqa: E402
                                    fit_shape_refiner)
-from tools.benchmarks.dlib_helen import nme_io, nme_ip  # noqa: E402
+from tools.benchmarks.helen_test import (list_faces,  # noqa: E402
+                                         nme_records, predict_shapes,
+                                         summarise)
 
 RIDGES = (0.01, 0.1, 1.0, 10.0)
 DEFAULT_MODELS = [
@@ -32,51 +34,29 @@ DEFAULT_MODELS = [
 
 
 def face_stems(folders):
-    stems = []
-    for folder in folders:
-        stems += [osp.join(folder, n[:-4]) for n in sorted(os.listdir(folder))
-                  if n.endswith('.pts')]
-    return stems
+    return [osp.join(folder, stem) for folder in folders
+            for stem in list_faces(folder, 0)]
 
 
 def predict(checkpoint, stems, flip, cache):
-    """(N, 68, 2) predictions and annotations, cached in ``cache``."""
+    """(N, 68, 2) raw predictions and annotations, cached in ``cache``."""
     if osp.isfile(cache):
         data = np.load(cache)
         if list(data['stems']) == stems:
             return data['pred'], data['gt']
-    import cv2
-    from rht_mmpose.apis import inference_faces, init_face_model
-    from rht_mmpose.datasets.pts_to_coco import read_pts
+    from rht_mmpose.apis import init_face_model
     model = init_face_model(checkpoint=checkpoint)
     model.test_cfg['flip_test'] = flip
-    preds, gts = [], []
-    for stem in stems:
-        gt = read_pts(stem + '.pts')
-        img = None
-        for ext in ('.jpg', '.png'):
-            if osp.isfile(stem + ext):
-                img = cv2.imread(stem + ext)
-                break
-        if img is None:
-            raise FileNotFoundError(f'no readable image for {stem}.pts')
-        box = np.concatenate([gt.min(0), gt.max(0)])[None]
-        # the raw output, also for a bundle that already has a refiner
-        sample = inference_faces(model, img, box, refine=False)[0]
-        preds.append(sample.pred_instances.keypoints[0])
-        gts.append(gt)
-    pred, gt = np.stack(preds), np.stack(gts)
+    # the raw output, also for a bundle that already has a refiner
+    pred, gt = predict_shapes(model, stems, refine=False)
     tmp = cache + '.tmp.npz'
     np.savez(tmp, pred=pred, gt=gt, stems=np.array(stems))
     os.replace(tmp, cache)
     return pred, gt
 
 
-def summary(pred, gt, thr=0.1):
-    io = np.array([nme_io(p, g) for p, g in zip(pred, gt)])
-    ip = np.array([nme_ip(p, g) for p, g in zip(pred, gt)])
-    return dict(NME_io=io.mean(), NME_ip=ip.mean(), FR=(io > thr).mean(),
-                AUC=np.clip(1 - io / thr, 0, None).mean())
+def summary(pred, gt):
+    return summarise(nme_records([''] * len(pred), pred, gt))
 
 
 def choose_ridge(pred, gt, folds=5, seed=0):
@@ -139,7 +119,7 @@ def main():
           f'{"FR@0.1":>7s} {"AUC@0.1":>8s}')
     for label, kind, s in rows:
         print(f'{label:30s} {kind:10s} {s["NME_io"]:7.4f} '
-              f'{s["NME_ip"]:7.4f} {s["FR"]:7.3f} {s["AUC"]:8.3f}')
+              f'{s["NME_ip"]:7.4f} {s["FR@0.1"]:7.3f} {s["AUC@0.1"]:8.3f}')
 
 
 if __name__ == '__main__':

@@ -68,25 +68,52 @@ def summarise(records: list, thr: float = 0.1) -> dict:
     }
 
 
+def predict_shapes(model, stems, refine: bool = True):
+    """Landmarks of faces given as path stems (``STEM.pts`` beside
+    ``STEM.jpg`` or ``STEM.png``), each with its ground-truth tight box.
+
+    Returns:
+        tuple: predictions and annotations, (N, 68, 2) each
+    """
+    from rht_mmpose.apis import inference_faces
+    preds, gts = [], []
+    for stem in stems:
+        gt = read_pts(stem + '.pts')
+        img_path = next((stem + ext for ext in ('.jpg', '.png')
+                         if osp.isfile(stem + ext)), None)
+        if img_path is None:
+            raise FileNotFoundError(f'no .jpg or .png beside {stem}.pts')
+        box = np.concatenate([gt.min(0), gt.max(0)])[None]
+        sample = inference_faces(model, cv2.imread(img_path), box,
+                                 refine=refine)[0]
+        preds.append(sample.pred_instances.keypoints[0])
+        gts.append(gt)
+    return np.stack(preds), np.stack(gts)
+
+
+def nme_records(names, preds, gts) -> list:
+    """Per-face records in FaceNMEMetric's per-image layout."""
+    return [
+        dict(img_path=name, nme=dict(inter_ocular=nme_io(p, g),
+                                     inter_pupil=nme_ip(p, g)))
+        for name, p, g in zip(names, preds, gts)
+    ]
+
+
 def run_bundled(folder, stems, flip: bool, ref_mode=None, num_refs=1,
                 checkpoint=None):
     """Per-face NMEs of a self-contained checkpoint (its embedded config,
     its own pool); ``checkpoint=None`` is the bundled default."""
-    from rht_mmpose.apis import inference_faces, init_face_model
+    from rht_mmpose.apis import init_face_model
     model = init_face_model(checkpoint=checkpoint)
     model.test_cfg['flip_test'] = flip
     if ref_mode:
         model.test_cfg['ref_mode'] = ref_mode
         model.test_cfg['num_refs'] = num_refs
-    records, t0 = [], time.time()
-    for stem in stems:
-        gt = read_pts(osp.join(folder, stem + '.pts'))
-        img = cv2.imread(osp.join(folder, stem + '.jpg'))
-        box = np.concatenate([gt.min(0), gt.max(0)])[None]
-        pred = inference_faces(model, img, box)[0].pred_instances.keypoints[0]
-        records.append(dict(img_path=stem, nme=dict(
-            inter_ocular=nme_io(pred, gt), inter_pupil=nme_ip(pred, gt))))
-    return records, (time.time() - t0) / max(len(stems), 1)
+    t0 = time.time()
+    preds, gts = predict_shapes(model, [osp.join(folder, s) for s in stems])
+    sec = (time.time() - t0) / max(len(stems), 1)
+    return nme_records(stems, preds, gts), sec
 
 
 def main():
