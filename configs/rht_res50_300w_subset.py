@@ -62,7 +62,7 @@ model = dict(
         trans_loss_weight=0.1,
         trans_loss_detach=True,
         decoder=codec),
-    test_cfg=dict(flip_test=True, ref_mode='most_similar', num_refs=1))
+    test_cfg=dict(flip_test=True, ref_mode='descriptor', num_refs=1))
 
 train_dataloader = dict(
     batch_size=16,

@@ -13,6 +13,6 @@ cofw68_faces = dict(
 
 val_dataloader = dict(
     dataset=dict(
-        ref_mode='most_similar', ref_pool=dict(_delete_=True,
+        ref_mode='sift', ref_pool=dict(_delete_=True,
                                                **cofw68_faces)))
 test_dataloader = val_dataloader

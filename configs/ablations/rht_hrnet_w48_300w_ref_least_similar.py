@@ -3,5 +3,5 @@
 # only: python tools/test.py THIS_CONFIG CHECKPOINT
 _base_ = ['../rht_hrnet_w48_300w.py']
 
-val_dataloader = dict(dataset=dict(ref_mode='least_similar'))
+val_dataloader = dict(dataset=dict(ref_mode='sift_least'))
 test_dataloader = val_dataloader

@@ -77,6 +77,6 @@ val_dataloader = dict(
         type='PairedReferenceDataset',
         pipeline=val_pipeline,
         codec=codec,
-        ref_mode='most_similar',
+        ref_mode='sift',
         cache_dir=cache_dir))
 test_dataloader = val_dataloader

@@ -27,4 +27,4 @@ model = dict(
         in_scale=1,
         trans_loss_weight=0.1,
         trans_loss_detach=True),
-    test_cfg=dict(flip_test=True, ref_mode='most_similar', num_refs=1))
+    test_cfg=dict(flip_test=True, ref_mode='descriptor', num_refs=1))
