@@ -1,5 +1,9 @@
 """Facial boundary layouts (LAB, Wu et al. CVPR 2018) per keypoint scheme.
 
+The layouts are stored in :mod:`rht_mmpose.codecs.face_schemes` (the one
+table of keypoint schemes: flip indices, boundaries, normaliser landmarks,
+refiner anchors); this module keeps the boundary functions.
+
 One table per keypoint scheme lists, for every boundary, the landmark
 indices (0-based) that the boundary curve passes through, in order along
 the curve. "left"/"right" are image-left/image-right, the convention of the
@@ -34,92 +38,26 @@ right corner), 18 chin.
 """
 from typing import Dict, List, Optional, Sequence, Tuple
 
-# name -> (num_keypoints, [(boundary name, [landmark indices]), ...],
-#          boundary flip indices)
-_R = range
+from .face_schemes import FACE_SCHEMES
 
+# The layouts live in the one table of keypoint schemes
+# (rht_mmpose/codecs/face_schemes.py); this module keeps its historical view:
+# name -> dict(num_keypoints, boundaries=[(boundary name, [landmark
+# indices]), ...], flip=boundary flip indices), for the schemes that have a
+# boundary layout (LaPa has none).
 BOUNDARY_TABLES: Dict[str, dict] = {
-    '300w':
-    dict(
-        num_keypoints=68,
-        boundaries=[
-            ('cheek', list(_R(0, 17))),
-            ('left_upper_eyebrow', list(_R(17, 22))),
-            ('right_upper_eyebrow', list(_R(22, 27))),
-            ('nose_bridge', list(_R(27, 31))),
-            ('nose_bottom', list(_R(31, 36))),
-            ('left_upper_eyelid', [36, 37, 38, 39]),
-            ('left_lower_eyelid', [36, 41, 40, 39]),
-            ('right_upper_eyelid', [42, 43, 44, 45]),
-            ('right_lower_eyelid', [42, 47, 46, 45]),
-            ('upper_outer_lip', list(_R(48, 55))),
-            ('lower_outer_lip', [48, 59, 58, 57, 56, 55, 54]),
-            ('upper_inner_lip', [60, 61, 62, 63, 64]),
-            ('lower_inner_lip', [60, 67, 66, 65, 64]),
-        ],
-        flip=[0, 2, 1, 3, 4, 7, 8, 5, 6, 9, 10, 11, 12]),
-    'wflw':
-    dict(
-        num_keypoints=98,
-        boundaries=[
-            ('cheek', list(_R(0, 33))),
-            ('left_upper_eyebrow', list(_R(33, 38))),
-            ('right_upper_eyebrow', list(_R(42, 47))),
-            ('nose_bridge', list(_R(51, 55))),
-            ('nose_bottom', list(_R(55, 60))),
-            ('left_upper_eyelid', list(_R(60, 65))),
-            ('left_lower_eyelid', [60, 67, 66, 65, 64]),
-            ('right_upper_eyelid', list(_R(68, 73))),
-            ('right_lower_eyelid', [68, 75, 74, 73, 72]),
-            ('upper_outer_lip', list(_R(76, 83))),
-            ('lower_outer_lip', [76, 87, 86, 85, 84, 83, 82]),
-            ('upper_inner_lip', list(_R(88, 93))),
-            ('lower_inner_lip', [88, 95, 94, 93, 92]),
-        ],
-        flip=[0, 2, 1, 3, 4, 7, 8, 5, 6, 9, 10, 11, 12]),
-    'cofw':
-    dict(
-        num_keypoints=29,
-        boundaries=[
-            ('left_upper_eyebrow', [0, 4, 2]),
-            ('right_upper_eyebrow', [3, 6, 1]),
-            ('left_lower_eyebrow', [0, 5, 2]),
-            ('right_lower_eyebrow', [3, 7, 1]),
-            ('nose_bottom', [18, 21, 19]),
-            ('left_upper_eyelid', [8, 12, 10]),
-            ('left_lower_eyelid', [8, 13, 10]),
-            ('right_upper_eyelid', [11, 14, 9]),
-            ('right_lower_eyelid', [11, 15, 9]),
-            ('upper_outer_lip', [22, 24, 23]),
-            ('lower_outer_lip', [22, 27, 23]),
-            ('upper_inner_lip', [22, 25, 23]),
-            ('lower_inner_lip', [22, 26, 23]),
-        ],
-        flip=[1, 0, 3, 2, 4, 7, 8, 5, 6, 9, 10, 11, 12]),
-    'aflw':
-    dict(
-        num_keypoints=19,
-        boundaries=[
-            ('left_eyebrow', [0, 1, 2]),
-            ('right_eyebrow', [3, 4, 5]),
-            ('left_eye', [6, 7, 8]),
-            ('right_eye', [9, 10, 11]),
-            ('nose_bottom', [12, 13, 14]),
-            ('mouth', [15, 16, 17]),
-        ],
-        flip=[1, 0, 3, 2, 4, 5]),
+    name: dict(
+        num_keypoints=spec['num_keypoints'],
+        boundaries=spec['boundaries'],
+        flip=spec['boundary_flip'])
+    for name, spec in FACE_SCHEMES.items() if spec['boundaries'] is not None
 }
 
 # dataset_name (MMPose metainfo) -> scheme; any other name is resolved by
 # its keypoint count.
 DATASET_TO_SCHEME: Dict[str, str] = {
-    '300w': '300w',
-    '300wlp': '300w',
-    'coco_wholebody_face': '300w',
-    'cofw68': '300w',
-    'wflw': 'wflw',
-    'cofw': 'cofw',
-    'aflw': 'aflw',
+    ds: name
+    for name in BOUNDARY_TABLES for ds in FACE_SCHEMES[name]['dataset_names']
 }
 
 

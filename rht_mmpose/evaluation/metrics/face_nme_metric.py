@@ -8,7 +8,7 @@ import io
 import json
 import os.path as osp
 from collections import OrderedDict
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from mmengine.dist import is_main_process
@@ -17,59 +17,32 @@ from mmengine.logging import MMLogger
 from mmpose.evaluation.metrics import NME
 from mmpose.registry import METRICS
 
+from rht_mmpose.codecs.face_schemes import (FACE_SCHEMES, find_face_scheme,
+                                            scheme_for_dataset_name)
 from rht_mmpose.utils import atomic_write_text
 
-NORM_MODES = ('inter_ocular', 'inter_pupil', 'box', 'diagonal')
+NORM_MODES = ('inter_ocular', 'inter_pupil', 'box', 'diagonal', 'box_size')
 NORM_ABBR = {
     'inter_ocular': 'io',
     'inter_pupil': 'ip',
     'box': 'box',
     'diagonal': 'diag',
+    'box_size': 'box_size',
 }
+KEYPOINT_MODES = ('inter_ocular', 'inter_pupil')
 
-# Keypoint schemes, keyed by scheme name. Each normaliser is a pair of
-# "eye points"; an eye point is a list of 0-based keypoint indices whose mean
-# is used (one index = the point itself).
-#   - '68pt'  iBUG 68 (300W, 300W-LP, COCO-WholeBody face): outer corners
-#     36/45; pupils = centres of the eye contours 36-41 and 42-47.
-#   - 'wflw'  WFLW 98: outer corners 60/72; pupils = annotated pupil points
-#     96/97.
-#   - 'cofw'  COFW 29: outer corners 8/9; pupils = annotated 16/17.
-#   - 'aflw'  AFLW 19 (mmpose's layout, ear points removed): outer corners
-#     6/11, eye centres 7/10. AFLW papers report box/diagonal instead.
-#   - 'lapa'  LaPa 106: outer corners 66/79 (as mmpose's NME); no pupil
-#     definition, so inter_pupil raises.
+# A read-only view of the normaliser landmarks of every keypoint scheme, all
+# taken from the one table rht_mmpose/codecs/face_schemes.py:
+# {scheme: dict(num_keypoints=K, inter_ocular=[a, b], inter_pupil=[a, b])},
+# an eye point (a, b) being a list of 0-based indices whose mean is used.
 KEYPOINT_SCHEMES = {
-    '68pt': dict(
-        num_keypoints=68,
-        inter_ocular=[[36], [45]],
-        inter_pupil=[list(range(36, 42)), list(range(42, 48))]),
-    'wflw': dict(
-        num_keypoints=98,
-        inter_ocular=[[60], [72]],
-        inter_pupil=[[96], [97]]),
-    'cofw': dict(
-        num_keypoints=29, inter_ocular=[[8], [9]], inter_pupil=[[16], [17]]),
-    'aflw': dict(
-        num_keypoints=19, inter_ocular=[[6], [11]], inter_pupil=[[7], [10]]),
-    'lapa': dict(num_keypoints=106, inter_ocular=[[66], [79]]),
-}
-
-# mmpose ``dataset_name`` -> scheme. The keypoint count must agree.
-DATASET_SCHEMES = {
-    '300w': '68pt',
-    '300wlp': '68pt',
-    '300w_lp': '68pt',
-    'coco_wholebody_face': '68pt',
-    'wflw': 'wflw',
-    'cofw': 'cofw',
-    'aflw': 'aflw',
-    'lapa': 'lapa',
+    name: dict(num_keypoints=spec['num_keypoints'], **spec['normalisers'])
+    for name, spec in FACE_SCHEMES.items()
 }
 
 _NEEDS = ('inter_ocular needs the two outer eye corners, inter_pupil the two '
           'eye centres (pupils or eye contours); box and diagonal work for '
-          'any scheme')
+          "any scheme, box_size needs the annotation's box_size")
 
 
 def _fmt_thr(thr: float) -> str:
@@ -87,7 +60,7 @@ def resolve_keypoint_scheme(metainfo: Optional[dict],
             metainfo has no ``num_keypoints``.
 
     Returns:
-        str: a key of ``KEYPOINT_SCHEMES``.
+        str: a key of ``rht_mmpose.codecs.face_schemes.FACE_SCHEMES``.
 
     Raises:
         ValueError: naming the dataset and its keypoint count when the scheme
@@ -96,24 +69,15 @@ def resolve_keypoint_scheme(metainfo: Optional[dict],
     metainfo = metainfo or {}
     name = metainfo.get('dataset_name')
     k = metainfo.get('num_keypoints', num_keypoints)
-    known = ', '.join(f'{s} ({v["num_keypoints"]} pts)'
-                      for s, v in KEYPOINT_SCHEMES.items())
-    if name is not None and str(name).lower() in DATASET_SCHEMES:
-        scheme = DATASET_SCHEMES[str(name).lower()]
-        expected = KEYPOINT_SCHEMES[scheme]['num_keypoints']
-        if k is not None and int(k) != expected:
-            raise ValueError(
-                f'dataset {name!r} has {k} keypoints, expected {expected} '
-                f'for its keypoint scheme {scheme!r}')
-        return scheme
-    for scheme, spec in KEYPOINT_SCHEMES.items():
-        if k is not None and int(k) == spec['num_keypoints']:
-            return scheme
-    raise ValueError(
-        f'unknown keypoint scheme: dataset {name!r} with {k} keypoints '
-        f'(known: {known}); {_NEEDS}. Set keypoint_indices=dict('
-        f'inter_ocular=[i, j], inter_pupil=[[...], [...]]) or use '
-        f"norm_mode='box' / 'diagonal'")
+    try:
+        return find_face_scheme(k, name)
+    except ValueError as e:
+        if name is not None and scheme_for_dataset_name(name) is not None:
+            raise  # a known name with the wrong count
+        raise ValueError(
+            f'unknown keypoint scheme: {e}; {_NEEDS}. Set '
+            f'keypoint_indices=dict(inter_ocular=[i, j], inter_pupil=[[...], '
+            f"[...]]) or use norm_mode='box' / 'diagonal'") from None
 
 
 def auc_fr(errors: np.ndarray, threshold: float) -> Dict[str, float]:
@@ -143,32 +107,135 @@ def auc_fr(errors: np.ndarray, threshold: float) -> Dict[str, float]:
     return dict(auc=auc, fr=fr)
 
 
+class SubsetEntries:
+    """Members of one subset: image ids / file names, and faces.
+
+    ``keys`` name whole images (an id, a file name or a path suffix); a
+    photo that holds several faces puts all of them in the subset.
+    ``faces`` name single faces: an image path and the face's annotated
+    landmarks (K, 2); a test face is a member when its photo matches the path
+    and its ground-truth landmarks equal the listed ones (largest coordinate
+    difference ``<= tol`` pixels). Faces come from COCO-style annotation
+    files (mmpose's ``face_landmarks_300w_valid_common.json``,
+    ``face_landmarks_wflw_test_blur.json``, ...) and from WFLW's list files,
+    whose lines start with the 2K coordinates of one face.
+
+    Note:
+        - number of landmarks: K
+    """
+
+    def __init__(self) -> None:
+        self.keys = set()
+        # basename -> [(path, (K, 2) landmarks)]
+        self.faces: Dict[str, List[tuple]] = {}
+        self.raw_lines: List[Tuple[List[str], str]] = []  # (numbers, path)
+
+    def add_face(self, path: str, landmarks: np.ndarray) -> None:
+        base = str(path).replace('\\', '/').split('/')[-1]
+        self.faces.setdefault(base, []).append(
+            (str(path), np.asarray(landmarks, dtype=np.float64)))
+
+    def __len__(self) -> int:
+        return (len(self.keys) + sum(len(v) for v in self.faces.values()) +
+                len(self.raw_lines))
+
+    def resolve_lines(self, num_keypoints: int) -> None:
+        """Turn list-file lines with at least 2K leading numbers into faces
+        (the others name their image by file name)."""
+        for numbers, path in self.raw_lines:
+            if len(numbers) >= 2 * num_keypoints:
+                pts = np.asarray(numbers[:2 * num_keypoints],
+                                 dtype=np.float64).reshape(-1, 2)
+                self.add_face(path, pts)
+            else:
+                self.keys.add(path)
+        self.raw_lines = []
+
+    def contains(self, keys: set, img_path, gt: np.ndarray,
+                 tol: float) -> bool:
+        """Whether the sample (its keys, path and (K, 2) ground truth) is a
+        member."""
+        if keys & self.keys:
+            return True
+        if not self.faces or not img_path:
+            return False
+        base = str(img_path).replace('\\', '/').split('/')[-1]
+        for path, pts in self.faces.get(base, ()):
+            if path not in keys or pts.shape != gt.shape:
+                continue
+            if np.max(np.abs(pts - gt)) <= tol:
+                return True
+        return False
+
+
+def _is_number(tok: str) -> bool:
+    try:
+        float(tok)
+    except ValueError:
+        return False
+    return True
+
+
 def _load_subset_file(subset_file: Union[str, Dict[str, str]]
-                      ) -> Dict[str, set]:
-    """Read subset membership entries (image ids or file names).
+                      ) -> Dict[str, SubsetEntries]:
+    """Read subset membership (image ids, file names, or single faces).
 
     Accepted forms:
         - a ``.json`` file: ``{"common": [id or file name, ...], ...}``;
         - a ``.txt`` file: one ``<subset> <id or file name>`` per line;
-        - a dict ``{subset: path}``: each path a ``.json`` list or a ``.txt``
-          file whose lines end with the id or file name (the last
-          whitespace-separated token), e.g. WFLW's ``list_98pt_test_*.txt``.
+        - a dict ``{subset: path}``, each path one of
+            - a COCO-style annotation ``.json`` (``images`` and
+              ``annotations``, as mmpose's subset files): its faces;
+            - a ``.json`` list of image ids or file names;
+            - a ``.txt`` file whose lines end with the id or file name (the
+              last whitespace-separated token); a line that starts with the
+              2K coordinates of a face (WFLW's ``list_98pt_test_*.txt``)
+              names that face only.
     """
 
     def _entries_txt(path):
+        entries = SubsetEntries()
         with open(path) as f:
-            return {ln.split()[-1] for ln in f if ln.strip()}
+            for ln in f:
+                parts = ln.split()
+                if not parts:
+                    continue
+                numbers = []
+                for tok in parts[:-1]:
+                    if not _is_number(tok):
+                        break
+                    numbers.append(tok)
+                entries.raw_lines.append((numbers, parts[-1]))
+        return entries
 
     def _entries_json(path):
         with open(path) as f:
             data = json.load(f)
+        entries = SubsetEntries()
+        if isinstance(data, dict) and 'annotations' in data:
+            names = {
+                img['id']: img['file_name']
+                for img in data.get('images', [])
+            }
+            for ann in data['annotations']:
+                if ann.get('image_id') not in names:
+                    raise ValueError(
+                        f'subset file {path!r}: annotation {ann.get("id")!r} '
+                        f'names image {ann.get("image_id")!r}, which is not '
+                        f'in its images')
+                kpts = np.asarray(ann['keypoints'], dtype=np.float64)
+                entries.add_face(names[ann['image_id']],
+                                 kpts.reshape(-1, 3)[:, :2])
+            return entries
         if not isinstance(data, list):
             raise ValueError(f'subset file {path!r} should hold a list of '
-                             f'image ids or file names, got '
+                             f'image ids or file names, or a COCO-style '
+                             f'annotation file (images, annotations), got '
                              f'{type(data).__name__}')
-        return {str(x) for x in data}
+        entries.keys = {str(x) for x in data}
+        return entries
 
-    subsets: Dict[str, set] = OrderedDict()
+    subsets: Dict[str, SubsetEntries] = OrderedDict()
     if isinstance(subset_file, dict):
         for name, path in subset_file.items():
             subsets[name] = (_entries_json(path) if path.endswith('.json')
@@ -177,11 +244,14 @@ def _load_subset_file(subset_file: Union[str, Dict[str, str]]
     if subset_file.endswith('.json'):
         with open(subset_file) as f:
             data = json.load(f)
-        if not isinstance(data, dict):
+        if not isinstance(data, dict) or 'annotations' in data:
             raise ValueError(f'subset file {subset_file!r} should map subset '
-                             f'names to lists, got {type(data).__name__}')
-        for name, entries in data.items():
-            subsets[name] = {str(x) for x in entries}
+                             f'names to lists (for an annotation file per '
+                             f'subset use subset_file=dict(name=path)), got '
+                             f'{type(data).__name__}')
+        for name, members in data.items():
+            subsets[name] = SubsetEntries()
+            subsets[name].keys = {str(x) for x in members}
         return subsets
     with open(subset_file) as f:
         for n, ln in enumerate(f, 1):
@@ -192,7 +262,7 @@ def _load_subset_file(subset_file: Union[str, Dict[str, str]]
                 raise ValueError(f'subset file {subset_file!r} line {n}: '
                                  f'expected "<subset> <id or file name>", got '
                                  f'{ln.strip()!r}')
-            subsets.setdefault(parts[0], set()).add(parts[-1])
+            subsets.setdefault(parts[0], SubsetEntries()).keys.add(parts[-1])
     return subsets
 
 
@@ -232,11 +302,16 @@ class FaceNMEMetric(NME):
           ``sqrt(w^2 + h^2)``. The box is the tight box of the visible
           ground-truth keypoints (``box_source='keypoints'``, the papers'
           choice) or the annotation box ``gt_instances.bboxes``
-          (``box_source='bbox'``; mmpose's face boxes are padded).
+          (``box_source='bbox'``; mmpose's face boxes are padded);
+        - ``box_size``: the annotation's face box size (``box_size`` of
+          mmpose's AFLW annotations, HRNet-Facial's AFLW normaliser).
+
+    The landmarks of ``inter_ocular`` / ``inter_pupil`` come from the one
+    table of keypoint schemes, :mod:`rht_mmpose.codecs.face_schemes`.
 
     Output keys (values are fractions, not %):
         - ``NME``: main (first) normaliser; ``NME_<abbr>`` for every one
-          (``io``, ``ip``, ``box``, ``diag``);
+          (``io``, ``ip``, ``box``, ``diag``, ``box_size``);
         - ``FR@<t>`` share of images with main NME > ``fr_threshold``;
         - ``AUC@<t>`` for every ``auc_thresholds`` entry (exact integral of
           the CED step function, normalised to [0, 1]);
@@ -250,8 +325,8 @@ class FaceNMEMetric(NME):
 
     Args:
         norm_mode (str | Sequence[str]): normaliser(s) out of
-            ``inter_ocular``, ``inter_pupil``, ``box``, ``diagonal``; the
-            first gives the main keys. Default: ``'inter_ocular'``.
+            ``inter_ocular``, ``inter_pupil``, ``box``, ``diagonal``,
+            ``box_size``; the first gives the main keys. Default: ``'inter_ocular'``.
         keypoint_indices (Sequence | dict, optional): override of the scheme's
             eye points. A pair ``[i, j]`` (as mmpose's NME) overrides
             ``inter_ocular``; a dict ``{mode: [a, b]}`` overrides any mode,
@@ -265,8 +340,12 @@ class FaceNMEMetric(NME):
             that flag a subset (truthy value), e.g. WFLW's ``pose``,
             ``expression``...; a sample is also in subset ``s`` when its
             ``subset`` / ``subsets`` metainfo is or contains ``s``.
-        subset_file (str | dict, optional): subset membership by image id or
-            file name, see ``docs/metrics.md``.
+        subset_file (str | dict, optional): subset membership by image id,
+            file name or single face (COCO-style annotation files, WFLW
+            list lines with coordinates), see ``docs/metrics.md``.
+        face_match_tolerance (float): largest coordinate difference, in
+            pixels, between a test face's ground truth and a subset file's
+            face for them to be the same face. Default: 0.5.
         outfile_prefix (str, optional): write per-image errors to
             ``<prefix>.per_image.json`` and ``.csv``. When None they go to the
             run's log directory (inside the work dir) if there is one.
@@ -285,6 +364,7 @@ class FaceNMEMetric(NME):
                  auc_thresholds: Sequence[float] = (0.1, 0.07),
                  subset_tags: Optional[Sequence[str]] = None,
                  subset_file: Optional[Union[str, Dict[str, str]]] = None,
+                 face_match_tolerance: float = 0.5,
                  outfile_prefix: Optional[str] = None,
                  save_per_image: bool = True,
                  collect_device: str = 'cpu',
@@ -345,6 +425,10 @@ class FaceNMEMetric(NME):
         self.subset_tags = list(subset_tags or [])
         self.subset_entries = (
             _load_subset_file(subset_file) if subset_file else OrderedDict())
+        if face_match_tolerance < 0:
+            raise ValueError(f'face_match_tolerance must be >= 0, got '
+                             f'{face_match_tolerance}')
+        self.face_match_tolerance = float(face_match_tolerance)
         self.outfile_prefix = outfile_prefix
         self.save_per_image = save_per_image
         self.last_per_image: List[dict] = []
@@ -372,13 +456,12 @@ class FaceNMEMetric(NME):
         """
         need = [
             m for m in self.norm_modes
-            if m in ('inter_ocular', 'inter_pupil')
-            and m not in self.index_overrides
+            if m in KEYPOINT_MODES and m not in self.index_overrides
         ]
         points = {m: self.index_overrides[m] for m in self.index_overrides}
         if need:
             scheme = resolve_keypoint_scheme(self.dataset_meta, num_keypoints)
-            spec = KEYPOINT_SCHEMES[scheme]
+            spec = FACE_SCHEMES[scheme]['normalisers']
             for m in need:
                 if m not in spec:
                     name = (self.dataset_meta or {}).get('dataset_name')
@@ -442,7 +525,9 @@ class FaceNMEMetric(NME):
                 mask=vis.reshape(-1)[:gt.shape[1]] > 0,
                 img_id=ds.get('img_id'),
                 img_path=ds.get('img_path'),
-                subsets=self._subsets_of(ds))
+                subsets=self._subsets_of(ds, gt[0]))
+            if 'box_size' in self.norm_modes:
+                result['box_size'] = _box_size_of(ds)
             if self.box_source == 'bbox':
                 if 'bboxes' not in gt_inst:
                     raise KeyError("box_source='bbox' but the data sample has "
@@ -451,7 +536,8 @@ class FaceNMEMetric(NME):
                     gt_inst['bboxes'], dtype=np.float64).reshape(-1, 4)[0]
             self.results.append(result)
 
-    def _subsets_of(self, ds: dict) -> List[str]:
+    def _subsets_of(self, ds: dict, gt: np.ndarray) -> List[str]:
+        """Subsets of one data sample with (K, 2) ground truth ``gt``."""
         names = []
         tagged = ds.get('subsets', ds.get('subset'))
         if isinstance(tagged, str):
@@ -463,14 +549,22 @@ class FaceNMEMetric(NME):
         if self.subset_entries:
             keys = _sample_keys(ds.get('img_id'), ds.get('img_path'))
             for name, entries in self.subset_entries.items():
-                if keys & entries and name not in names:
+                if entries.raw_lines:
+                    entries.resolve_lines(gt.shape[0])
+                if name not in names and entries.contains(
+                        keys, ds.get('img_path'), gt,
+                        self.face_match_tolerance):
                     names.append(name)
         return names
 
     # ------------------------------------------------------------------
-    def _normalisers(self, gt: np.ndarray, mask: np.ndarray,
+    def _normalisers(self,
+                     gt: np.ndarray,
+                     mask: np.ndarray,
                      bboxes: Optional[np.ndarray],
-                     points: Dict[str, list]) -> Dict[str, np.ndarray]:
+                     points: Dict[str, list],
+                     box_sizes: Optional[np.ndarray] = None
+                     ) -> Dict[str, np.ndarray]:
         """Per-image normalisers.
 
         Args:
@@ -478,13 +572,18 @@ class FaceNMEMetric(NME):
             mask (np.ndarray): (N, K) visibility.
             bboxes (np.ndarray, optional): (N, 4) xyxy annotation boxes.
             points (dict): eye points per keypoint-based mode.
+            box_sizes (np.ndarray, optional): (N,) annotation ``box_size``
+                (for ``norm_mode='box_size'``).
 
         Returns:
             dict: ``{mode: (N,) normaliser}``.
         """
         out = {}
         for mode in self.norm_modes:
-            if mode in ('inter_ocular', 'inter_pupil'):
+            if mode == 'box_size':
+                out[mode] = box_sizes
+                continue
+            if mode in KEYPOINT_MODES:
                 a, b = points[mode]
                 pa = gt[:, a].mean(axis=1)  # (N, D)
                 pb = gt[:, b].mean(axis=1)  # (N, D)
@@ -526,7 +625,10 @@ class FaceNMEMetric(NME):
         with np.errstate(all='ignore'):
             mean_dist = np.where(n_vis > 0, (dist * mask).sum(1) / n_vis,
                                  np.nan)  # (N,)
-        norms = self._normalisers(gt, mask, bboxes, points)
+        box_sizes = (np.array([r['box_size'] for r in results],
+                              dtype=np.float64)
+                     if 'box_size' in self.norm_modes else None)
+        norms = self._normalisers(gt, mask, bboxes, points, box_sizes)
         nme = OrderedDict()
         for mode in self.norm_modes:
             d = norms[mode]
@@ -555,6 +657,8 @@ class FaceNMEMetric(NME):
             if not sel.any():
                 logger.warning(f'FaceNMEMetric: subset {name!r} has no image')
                 continue
+            logger.info(f'FaceNMEMetric: subset {name!r}: {int(sel.sum())} '
+                        f'of {len(results)} faces')
             metrics.update(self._summarise(nme, sel, f'/{name}'))
 
         self.last_per_image = [
@@ -642,6 +746,22 @@ class _quiet:
 
     def __exit__(self, *exc):
         return self._ctx.__exit__(*exc)
+
+
+def _box_size_of(ds: dict) -> float:
+    """The annotation's face box size of a data sample (mmpose's
+    ``AFLWDataset`` puts ``box_size`` in the sample; it is also in
+    ``raw_ann_info``)."""
+    val = ds.get('box_size')
+    if val is None:
+        val = (ds.get('raw_ann_info') or {}).get('box_size')
+    if val is None:
+        raise KeyError(
+            f"norm_mode 'box_size' needs the annotation's box_size, but data "
+            f'sample {ds.get("img_id")!r} ({ds.get("img_path")!r}) has none '
+            f'(expected box_size or raw_ann_info.box_size, as mmpose\'s '
+            f'AFLW annotations give)')
+    return float(np.asarray(val, dtype=np.float64).reshape(-1)[0])
 
 
 def _truthy(val) -> bool:

@@ -219,8 +219,9 @@ def test_subset_file_keys_average_to_full(tmp_path):
 def test_subset_json_and_dict_of_lists(tmp_path):
     samples = square_samples([0.01, 0.02, 0.06])  # 0.jpg, 1.jpg, 2.jpg
     (tmp_path / 's.json').write_text(json.dumps({'a': [0], 'b': ['2.jpg']}))
+    # a WFLW list line: the face's 2K coordinates, attributes, image
     (tmp_path / 'wflw_pose.txt').write_text(
-        '1.0 2.0 0 1 0 0 0 0 some/dir/1.jpg\n')
+        '0 0 10 0 0 10 10 10 1 0 0 0 0 0 some/dir/1.jpg\n')
     metric = FaceNMEMetric('box', subset_file=str(tmp_path / 's.json'),
                            save_per_image=False)
     out = run(metric, samples)
