@@ -7,7 +7,6 @@ wiring a user needs.
 """
 from . import (codecs, datasets, engine, evaluation, models, utils,  # noqa: F401
                visualization)
-from . import retrieval  # noqa: F401
 from .version import __version__
 
 __all__ = ['__version__', 'codecs', 'datasets', 'engine', 'evaluation', 'models']

@@ -12,6 +12,7 @@ from mmengine.runner import Runner
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import rht_mmpose  # noqa: E402,F401
+from rht_mmpose.engine import prepare_run  # noqa: E402
 from rht_mmpose.utils import check_config_paths  # noqa: E402
 
 
@@ -104,6 +105,7 @@ def main():
     cfg = Config.fromfile(args.config)
     cfg = merge_args(cfg, args)
     check_config_paths(cfg)
+    prepare_run(cfg)
     runner = Runner.from_cfg(cfg)
 
     if args.out:

@@ -8,12 +8,10 @@ from typing import Any, Union
 import cv2
 import numpy as np
 
+from ..utils.io import (IMAGE_EXTENSIONS, VIDEO_EXTENSIONS,  # noqa: F401
+                        atomic_output, atomic_write_json)
 from .errors import FaceInputError
 
-IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff',
-                    '.webp', '.pgm', '.ppm', '.pbm', '.pnm', '.jp2')
-VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v', '.mpg',
-                    '.mpeg', '.wmv')
 MIN_IMAGE_SIDE = 16
 
 
@@ -99,57 +97,17 @@ def load_image(img: Union[str, os.PathLike, np.ndarray]) -> np.ndarray:
     return to_bgr_uint8(arr, repr(path))
 
 
-def _tmp_path(path: str) -> str:
-    """A temporary file beside ``path`` with the same extension."""
-    dirname, base = osp.split(osp.abspath(path))
-    ext = osp.splitext(base)[1]
-    fd, tmp = tempfile.mkstemp(prefix=f'.{base}.', suffix=f'.tmp{ext}',
-                               dir=dirname)
-    os.close(fd)
-    # mkstemp creates 0600; results get the usual umask-based mode
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
-    return tmp
-
-
 def imwrite_atomic(path: str, img: np.ndarray) -> str:
-    """Write an image to a temporary file, then rename it to ``path``."""
-    tmp = _tmp_path(path)
-    try:
+    """Write an image (format by ``path``'s extension) atomically."""
+    with atomic_output(path) as tmp:
         if not cv2.imwrite(tmp, img):
             raise FaceInputError(f'could not encode an image for {path!r}')
-        os.replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
     return path
-
-
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if hasattr(obj, 'tolist'):  # torch tensors
-        return obj.tolist()
-    return obj
 
 
 def dump_json_atomic(path: str, obj: Any) -> str:
     """Dump ``obj`` (numpy arrays become lists) as json, atomically."""
-    tmp = _tmp_path(path)
-    try:
-        with open(tmp, 'w') as f:
-            json.dump(_jsonable(obj), f, indent=1)
-        os.replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
+    atomic_write_json(obj, path, indent=1)
     return path
 
 

@@ -22,28 +22,25 @@ import torch
 import torch.nn as nn
 from mmengine.config import Config
 
-from ..evaluation.shape_refiner import apply_shape_refiner, has_frame
+from ..utils.io import IMAGE_EXTENSIONS, read_pts
 from .errors import FaceInputError
 from .image_io import load_image
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-# The model used when no config / checkpoint is given (the demo's default).
-# The checkpoint embeds its config (mmengine saves ``meta['cfg']``);
-# BUNDLED_CONFIG is used only when it does not.
-# The most accurate model trained here (checkpoints/README.md): RHT-R-S
-# with the correspondence loss and a 48-face pool; its identical-budget
-# baseline Trans-R-S ships as checkpoints/trans_res18_s_300w.pth.
+# The model used when no config / checkpoint is given (the demo's default):
+# a plain MMPose model, config + checkpoint, that ``mmpose.apis.init_model``
+# and ``tools/test.py`` load alike (the checkpoint also embeds the config,
+# ``meta['cfg']``). RHT-R-S with the correspondence loss, its reference pool
+# and its shape refiner in its state dict (checkpoints/README.md); its
+# identical-budget baseline Trans-R-S ships as
+# checkpoints/trans_res18_s_300w.pth.
 BUNDLED_CHECKPOINT = osp.join(REPO_ROOT, 'checkpoints',
                               'rht_res18_s_match_300w.pth')
-BUNDLED_CONFIG = osp.join(REPO_ROOT, 'configs',
-                          'rht_res18_s_300w_subset_cpu_match_stage2.py')
-# checkpoint meta key of a compact reference pool (JPEG crops + landmarks),
-# written by tools/deployment/make_bundle.py
-COMPACT_POOL_KEY = 'reference_pool_compact'
-# checkpoint meta key of a linear shape refiner fitted on the model's own
-# training-face predictions (rht_mmpose.evaluation.shape_refiner; written by
-# make_bundle.py --shape-refiner), applied by inference_faces
-SHAPE_REFINER_KEY = 'shape_refiner'
+BUNDLED_CONFIG = osp.join(REPO_ROOT, 'configs', 'experiments', 'bundled',
+                          'rht_res18_s_match_300w.py')
+# meta keys of checkpoints written before the pool and the shape refiner
+# were parts of the model (now both are in the state dict)
+LEGACY_META_KEYS = ('reference_pool_compact', 'shape_refiner')
 
 ImageType = Union[str, os.PathLike, np.ndarray]
 
@@ -240,6 +237,14 @@ def init_face_model(config: Union[str, Config, None] = None,
                              f'available; use --device cpu')
 
     ckpt = _read_checkpoint(os.fspath(checkpoint)) if checkpoint else None
+    legacy = [k for k in LEGACY_META_KEYS
+              if ((ckpt or {}).get('meta', None) or {}).get(k)]
+    if legacy:
+        raise FaceInputError(
+            f'checkpoint {os.fspath(checkpoint)!r} keeps {legacy} in its '
+            f'meta, the format before they were parts of the model: convert '
+            f'it with python tools/deployment/make_bundle.py --upgrade '
+            f'{os.fspath(checkpoint)} --out NEW.pth')
     cfg = _read_config(config, (ckpt or {}).get('meta', None))
     cfg_name = config if isinstance(config, (str, os.PathLike)) else (
         'embedded in the checkpoint' if config is None else '<Config>')
@@ -268,15 +273,6 @@ def init_face_model(config: Union[str, Config, None] = None,
         meta = ckpt.get('meta', None) or {}
         if meta.get('dataset_meta', None):
             dataset_meta = meta['dataset_meta']
-        if meta.get(COMPACT_POOL_KEY) and getattr(model, 'with_reference',
-                                                  False):
-            model.dataset_meta = dataset_meta
-            install_compact_pool(model, meta[COMPACT_POOL_KEY])
-        if meta.get(SHAPE_REFINER_KEY):
-            model.shape_refiner = {
-                k: np.asarray(v, dtype=np.float64)
-                for k, v in meta[SHAPE_REFINER_KEY].items()
-            }
     else:
         print(f'warning: no checkpoint given for config {cfg_name!r}; the '
               f'model has random weights')
@@ -316,25 +312,14 @@ def boundary_scheme_of(model: nn.Module) -> Optional[str]:
         return None
 
 
-def _read_pts(path: str) -> np.ndarray:
-    """Read a 300-W style ``.pts`` file into (K, 2)."""
-    with open(path) as f:
-        lines = [ln.strip() for ln in f]
-    start = lines.index('{') + 1
-    end = lines.index('}')
-    return np.array([[float(v) for v in ln.split()[:2]]
-                     for ln in lines[start:end]], dtype=np.float32)
-
-
 def _pool_from_folder(folder: str):
     images, keypoints = [], []
-    from .image_io import IMAGE_EXTENSIONS
     for name in sorted(os.listdir(folder)):
         stem, ext = osp.splitext(name)
         pts = osp.join(folder, stem + '.pts')
         if ext.lower() in IMAGE_EXTENSIONS and osp.isfile(pts):
             images.append(osp.join(folder, name))
-            keypoints.append(_read_pts(pts))
+            keypoints.append(read_pts(pts))
     if not images:
         raise FaceInputError(
             f'reference folder {folder!r} has no image with a .pts file '
@@ -412,30 +397,6 @@ def render_reference_pool(model: nn.Module,
         keypoints=np.stack(ref_kpts))
 
 
-def install_compact_pool(model: nn.Module, compact: dict) -> None:
-    """Install a pool stored as ``dict(jpegs=[R bytes], keypoints=(R, K, 2)
-    in crop pixels)``: decode the crops, render their heatmaps with the
-    model's codec (the crop is the reference image, so its landmarks are
-    scaled to the codec's input size first) and call
-    ``model.set_reference_pool``."""
-    import cv2
-    codec = get_codec(model)
-    images = np.stack([
-        cv2.imdecode(np.frombuffer(b, np.uint8), cv2.IMREAD_COLOR)
-        for b in compact['jpegs']
-    ])
-    keypoints = np.asarray(compact['keypoints'], np.float32)
-    ref_h, ref_w = images.shape[1:3]
-    in_w, in_h = codec.input_size
-    scale = np.array([in_w / ref_w, in_h / ref_h], np.float32)
-    heatmaps = np.stack([
-        codec.encode(kp[None] * scale,
-                     np.ones((1, len(kp)), np.float32))['heatmaps']
-        for kp in keypoints
-    ])
-    model.set_reference_pool(images, heatmaps)
-
-
 def set_user_reference_pool(model: nn.Module, reference_pool) -> dict:
     """Render a user pool and install it with ``model.set_reference_pool``.
 
@@ -471,7 +432,7 @@ def set_user_reference_pool(model: nn.Module, reference_pool) -> dict:
             'reference_pool must be a dict(images=..., keypoints=...) or a '
             f'folder, got {type(reference_pool).__name__}')
     pool = render_reference_pool(model, images, keypoints)
-    model.set_reference_pool(pool['images'], pool['heatmaps'])
+    model.set_reference_pool(pool['images'], pool['keypoints'])
     return pool
 
 
@@ -498,9 +459,9 @@ def inference_faces(model: nn.Module,
         bbox_format (str): ``'xyxy'`` or ``'xywh'``.
         return_heatmaps (bool): Also return the predicted heatmaps in
             ``pred_fields.heatmaps`` (crop space, (C, h, w)).
-        refine (bool): Apply the checkpoint's shape refiner
-            (``model.shape_refiner``, fitted on the model's training-face
-            predictions) when it has one. The heatmaps are not refined.
+        refine (bool): Let the model apply its shape refiner when it has a
+            fitted one (``test_cfg.refine_shape``; the model does it in
+            ``predict``). The heatmaps are not refined.
 
     Returns:
         list[PoseDataSample]: N samples; ``pred_instances`` holds
@@ -535,31 +496,46 @@ def inference_faces(model: nn.Module,
             raise FaceInputError('bboxes contain NaN or infinite values')
 
     test_cfg = getattr(model, 'test_cfg', None)
-    old = None
-    if isinstance(test_cfg, dict):
-        old = test_cfg.get('output_heatmaps', None)
-        test_cfg['output_heatmaps'] = bool(return_heatmaps) or bool(old)
-    try:
+    overrides = dict(output_heatmaps=bool(return_heatmaps),
+                     refine_shape=bool(refine))
+    with _test_cfg_overrides(test_cfg, overrides):
         samples = inference_topdown(model, image, boxes, bbox_format)
-    finally:
-        if isinstance(test_cfg, dict):
-            if old is None:
-                test_cfg.pop('output_heatmaps', None)
-            else:
-                test_cfg['output_heatmaps'] = old
-    refiner = getattr(model, 'shape_refiner', None) if refine else None
     for i, sample in enumerate(samples):
         sample.set_metainfo(dict(img_path=img_path, ori_shape=(h, w)))
         if scores is not None:
             sample.pred_instances.bbox_scores = scores[i:i + 1]
-        if refiner is not None:
-            kpts = sample.pred_instances.keypoints  # (1, K, 2)
-            # a degenerate prediction (anchors on one pixel) has no frame:
-            # keep it raw rather than fail the whole image
-            if has_frame(kpts, refiner['anchors'])[0]:
-                sample.pred_instances.keypoints = apply_shape_refiner(
-                    kpts, refiner).astype(kpts.dtype)
     return samples
+
+
+class _test_cfg_overrides:
+    """Set ``test_cfg`` keys for one call; a key that was absent is removed
+    again, a key that was set keeps its value where it asked for more
+    (``output_heatmaps=True`` in the config stays on)."""
+
+    def __init__(self, test_cfg, overrides: dict):
+        self.test_cfg = test_cfg if isinstance(test_cfg, dict) else None
+        self.overrides = overrides
+        self.saved = {}
+
+    def __enter__(self):
+        if self.test_cfg is None:
+            return self
+        for key, value in self.overrides.items():
+            self.saved[key] = self.test_cfg.get(key, None)
+            if key == 'output_heatmaps':
+                value = value or bool(self.saved[key])
+            self.test_cfg[key] = value
+        return self
+
+    def __exit__(self, *exc):
+        if self.test_cfg is None:
+            return False
+        for key, old in self.saved.items():
+            if old is None:
+                self.test_cfg.pop(key, None)
+            else:
+                self.test_cfg[key] = old
+        return False
 
 
 def get_reference_used(model: nn.Module, sample) -> Optional[dict]:
@@ -575,10 +551,10 @@ def get_reference_used(model: nn.Module, sample) -> Optional[dict]:
         ``None`` for models without references.
     """
     idx = sample.metainfo.get('ref_pool_index', None)
-    images = getattr(model, 'pool_images', None)
-    heatmaps = getattr(model, 'pool_heatmaps', None)
-    if idx is None or images is None or heatmaps is None:
+    pool = getattr(model, 'reference_pool', None)
+    if idx is None or pool is None:
         return None
+    images, heatmaps = pool.images, pool.heatmaps
     idx = [int(i) for i in np.atleast_1d(idx)]
     first = idx[0]
     return dict(

@@ -44,6 +44,12 @@ class Face300WPtsDataset(Face300WDataset):
     :class:`AnnotationError` names the annotation id), which also catches
     a stale or hand-edited json in ``cache_dir``.
 
+    Every face's data info also says which part of 300-W it comes from:
+    ``subset`` is the first component of its folder (``'afw'``,
+    ``'helen'``, ``'lfpw'``), so :class:`FaceNMEMetric` with
+    ``subset_tags=['helen', 'lfpw']`` reports each part of a combined test
+    set (pack it with ``PackPoseInputs(meta_keys=(..., 'subset'))``).
+
     Args:
         data_root (str): Folder holding ``pts_folders``.
         pts_folders (Sequence[str]): e.g. ``['afw', 'helen/trainset']``.
@@ -76,6 +82,15 @@ class Face300WPtsDataset(Face300WDataset):
             data_root=data_root,
             data_prefix=dict(img=''),
             **kwargs)
+
+    def load_data_list(self) -> list:
+        """MMPose's list, each face with its ``subset``."""
+        data_list = super().load_data_list()
+        root = osp.abspath(self.data_root)
+        for info in data_list:
+            rel = osp.relpath(osp.abspath(info['img_path']), root)
+            info['subset'] = rel.replace(os.sep, '/').split('/')[0]
+        return data_list
 
     def full_init(self) -> None:
         """Load the json, then check every annotation."""

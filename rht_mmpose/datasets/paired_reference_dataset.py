@@ -2,7 +2,6 @@
 import copy
 import logging
 import os.path as osp
-from collections import Counter
 from typing import Any, Callable, List, Optional, Sequence, Union
 
 import cv2
@@ -13,11 +12,13 @@ from mmengine.logging import print_log
 from mmpose.registry import DATASETS, TRANSFORMS
 from mmpose.utils.typing import ConfigType, OptConfigType
 
+from ..models.utils.reference_selection import (check_selection,
+                                                selections_for)
 from .annotation_checks import check_annotations, dataset_name
 from .reference_cache import ReferenceCache
 from .sift_similarity import SiftFaceIndex
 
-REF_MODES = ('random', 'most_similar', 'least_similar', 'fixed')
+REF_MODES = selections_for('dataset')
 
 
 class BadImageError(OSError):
@@ -88,14 +89,15 @@ class PairedReferenceDataset(BaseDataset):
     - metainfo ``ref_id`` (the reference's ``img_id`` in the pool) and
       ``ref_index`` (its index in the pool).
 
-    Reference modes (``ref_mode``):
+    Reference modes (``ref_mode``, the dataset words of
+    :mod:`rht_mmpose.models.utils.reference_selection`):
 
     - ``'random'``: another face drawn uniformly, redrawn on every access
       (training default of the paper);
-    - ``'most_similar'`` / ``'least_similar'``: the pool face with the most /
-      fewest SIFT good matches (:mod:`.sift_similarity`; the paper's test
-      default is ``most_similar``); descriptors and the target x pool score
-      matrix are computed once at build time and cached in ``cache_dir``;
+    - ``'sift'`` / ``'sift_least'``: the pool face with the most / fewest
+      SIFT good matches (:mod:`.sift_similarity`; the paper's test default
+      is ``'sift'``); descriptors and the target x pool score matrix are
+      computed once at build time and cached in ``cache_dir``;
     - ``'fixed'``: always the face ``ref_index`` (index in the pool) or
       ``ref_img_id``. The one target that *is* that face (self pool, not
       ``allow_self``) gets the next valid pool face instead.
@@ -199,9 +201,7 @@ class PairedReferenceDataset(BaseDataset):
                  check_annotations: bool = True,
                  test_mode: Optional[bool] = None,
                  max_refetch: int = 1000) -> None:
-        if ref_mode not in REF_MODES:
-            raise ValueError(
-                f'ref_mode {ref_mode!r}, expected one of {REF_MODES}')
+        check_selection(ref_mode, 'dataset')
         self.dataset = self._build_inner(dataset)
         self.self_pool = ref_pool is None
         self.pool = self.dataset if ref_pool is None else self._build_inner(
@@ -252,7 +252,7 @@ class PairedReferenceDataset(BaseDataset):
         if ref_mode == 'fixed':
             self._fixed = self._resolve_fixed(ref_index, ref_img_id)
         self._best = None
-        if ref_mode in ('most_similar', 'least_similar'):
+        if ref_mode in ('sift', 'sift_least'):
             self._best = self._precompute_similar()
         self.ref_cache = None
         if ref_cache:
@@ -330,19 +330,28 @@ class PairedReferenceDataset(BaseDataset):
         if not self.allow_self:
             self._check_every_target_has_reference(name)
 
+    def is_target_itself(self, idx: int, pool_indices: np.ndarray,
+                         info: Optional[dict] = None) -> np.ndarray:
+        """(M,) bool: which of ``pool_indices`` (M,) are target ``idx``
+        itself, the one rule of what a reference may not be. With a self
+        pool: the same index or the same ``img_id`` (another annotation of
+        the same photo); with another pool: the same image file."""
+        pool_indices = np.asarray(pool_indices, dtype=np.int64)
+        info = info or self.dataset.get_data_info(idx)
+        if self.self_pool:
+            return (pool_indices == idx) | (
+                self._pool_img_ids[pool_indices] == int(info['img_id']))
+        path = osp.abspath(info['img_path'])
+        return np.array([self._pool_paths[j] == path for j in pool_indices],
+                        dtype=bool)
+
     def _check_every_target_has_reference(self, name: str) -> None:
         """Raise when a target's only pool candidates are itself."""
-        if self.self_pool:
-            keys = Counter(self._pool_img_ids[self._usable].tolist())
-        else:
-            keys = Counter(self._pool_paths[j] for j in self._usable)
         n = len(self._usable)
         orphans = []
         for i in range(len(self.dataset)):
             info = self.dataset.get_data_info(i)
-            key = int(info['img_id']) if self.self_pool else osp.abspath(
-                info['img_path'])
-            if n - keys.get(key, 0) == 0:
+            if self.is_target_itself(i, self._usable, info).all():
                 orphans.append(f'{i} ({info["img_path"]})')
         if orphans:
             raise ValueError(
@@ -361,15 +370,7 @@ class PairedReferenceDataset(BaseDataset):
             cand = cand[~np.isin(cand, list(self._bad_refs))]
         if self.allow_self:
             return cand
-        info = self.dataset.get_data_info(idx)
-        if self.self_pool:
-            bad = (cand == idx) | (self._pool_img_ids[cand] == int(
-                info['img_id']))
-        else:
-            path = osp.abspath(info['img_path'])
-            bad = np.array([self._pool_paths[j] == path for j in cand],
-                           dtype=bool)
-        return cand[~bad]
+        return cand[~self.is_target_itself(idx, cand)]
 
     def _resolve_fixed(self, ref_index, ref_img_id) -> int:
         if (ref_index is None) == (ref_img_id is None):
@@ -396,7 +397,7 @@ class PairedReferenceDataset(BaseDataset):
             if len(cand) == 0:  # excluded by _check_pool
                 raise ValueError(f'target {i} has no allowed reference')
             s = scores[i, cand]
-            pick = np.argmax(s) if self.ref_mode == 'most_similar' else \
+            pick = np.argmax(s) if self.ref_mode == 'sift' else \
                 np.argmin(s)
             best[i] = cand[pick]
         return best
@@ -428,23 +429,18 @@ class PairedReferenceDataset(BaseDataset):
             if len(cand) == 0:
                 raise self._no_reference(idx)
             s = self.ref_scores[idx, cand]
-            pick = np.argmax(s) if self.ref_mode == 'most_similar' else \
+            pick = np.argmax(s) if self.ref_mode == 'sift' else \
                 np.argmin(s)
             return int(cand[pick])
         # random: draw, redraw when excluded, fall back to the full list
         n = len(self._usable)
         info = self.dataset.get_data_info(idx)
-        tid, path = int(info['img_id']), osp.abspath(info['img_path'])
         for _ in range(16):
             j = int(self._usable[np.random.randint(n)])
             if j in bad:
                 continue
-            if self.allow_self:
-                return j
-            if self.self_pool:
-                if j != idx and self._pool_img_ids[j] != tid:
-                    return j
-            elif self._pool_paths[j] != path:
+            if self.allow_self or not self.is_target_itself(idx, [j],
+                                                            info)[0]:
                 return j
         cand = self._candidates(idx)
         if len(cand) == 0:

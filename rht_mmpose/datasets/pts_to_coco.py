@@ -18,93 +18,12 @@ sorted ``.pts`` names.
 import json
 import os
 import os.path as osp
-import re
-import tempfile
 from typing import List, Sequence, Union
 
 import numpy as np
 
-IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.JPG', '.JPEG', '.PNG',
-                    '.BMP')
-
-
-# plain ASCII decimals only; Python's float() would also take 'nan',
-# 'infinity', '1_0' and non-ASCII digits, which other .pts readers refuse
-_NUMBER = re.compile(r'[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?')
-_COUNT = re.compile(r'[0-9]+')
-
-
-class PtsFormatError(ValueError):
-    """A ``.pts`` file (or its image) is unusable; the message names it."""
-
-
-def read_pts(path: str, num_points: int = 68) -> np.ndarray:
-    """Read a 300W ``.pts`` file.
-
-    Format::
-
-        version: 1
-        n_points:  68
-        {
-        x y
-        ...
-        }
-
-    Args:
-        path (str): The ``.pts`` file.
-        num_points (int, optional): Expected number of points; ``None``
-            accepts any count that matches the header. Defaults to 68.
-
-    Returns:
-        np.ndarray: (K, 2) float64 points, exactly as written.
-
-    Raises:
-        PtsFormatError: missing header or braces, a count that differs
-            from the header or from ``num_points``, a value that is not a
-            plain decimal number (``nan``, ``inf``, ``1_0``, ``0x1``,
-            non-ASCII digits) or overflows, a line without exactly two
-            numbers, an unreadable or non-UTF-8 file. The message names the
-            file. No other exception escapes for any file content.
-    """
-    try:
-        with open(path) as f:
-            lines = [ln.strip() for ln in f]
-    except (OSError, UnicodeDecodeError) as e:
-        raise PtsFormatError(f'{path}: cannot read ({e})') from e
-    lines = [ln for ln in lines if ln]
-    header_n = None
-    for ln in lines:
-        if ln.startswith('n_points'):
-            value = ln.split(':', 1)[1].strip() if ':' in ln else ''
-            if not _COUNT.fullmatch(value):
-                raise PtsFormatError(f'{path}: bad n_points line {ln!r}')
-            header_n = int(value)
-    if header_n is None:
-        raise PtsFormatError(f'{path}: no "n_points:" header')
-    if '{' not in lines or '}' not in lines:
-        raise PtsFormatError(f'{path}: points must be enclosed in {{ }}')
-    start, end = lines.index('{') + 1, lines.index('}')
-    if end < start:
-        raise PtsFormatError(f'{path}: "}}" before "{{"')
-    points = []
-    for ln in lines[start:end]:
-        fields = ln.split()
-        if len(fields) != 2:
-            raise PtsFormatError(
-                f'{path}: point line {ln!r} must hold two numbers')
-        if not all(_NUMBER.fullmatch(v) for v in fields):
-            raise PtsFormatError(f'{path}: non-numeric point line {ln!r}')
-        xy = [float(v) for v in fields]
-        if not np.isfinite(xy).all():
-            raise PtsFormatError(f'{path}: non-finite point {ln!r}')
-        points.append(xy)
-    if len(points) != header_n:
-        raise PtsFormatError(f'{path}: {len(points)} points, but the header '
-                             f'says n_points: {header_n}')
-    if num_points is not None and len(points) != num_points:
-        raise PtsFormatError(
-            f'{path}: {len(points)} points, expected {num_points}')
-    return np.array(points, dtype=np.float64).reshape(-1, 2)
+from ..utils.io import (IMAGE_EXTENSIONS, PtsFormatError,  # noqa: F401
+                        atomic_write_json, read_pts)
 
 
 def find_image(pts_path: str) -> str:
@@ -115,8 +34,9 @@ def find_image(pts_path: str) -> str:
     """
     stem = osp.splitext(pts_path)[0]
     for ext in IMAGE_EXTENSIONS:
-        if osp.isfile(stem + ext):
-            return stem + ext
+        for name in (stem + ext, stem + ext.upper()):
+            if osp.isfile(name):
+                return name
     raise PtsFormatError(f'{pts_path}: no image {osp.basename(stem)}'
                          f'{{{",".join(IMAGE_EXTENSIONS[:4])}}} beside it')
 
@@ -150,23 +70,6 @@ def list_pts(folders: Sequence[str], root: str) -> List[str]:
             raise PtsFormatError(f'{full}: no .pts files')
         out.extend(osp.join(full, f) for f in files)
     return out
-
-
-def atomic_write_json(obj, out_file: str) -> None:
-    """Write json to a temp file in the same folder, then ``os.replace``."""
-    out_dir = osp.dirname(osp.abspath(out_file))
-    os.makedirs(out_dir, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        dir=out_dir, prefix='.' + osp.basename(out_file), suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'w') as f:
-            json.dump(obj, f)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600
-        os.replace(tmp, out_file)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def convert(folders: Union[str, Sequence[str]],

@@ -15,13 +15,14 @@ Note:
 import hashlib
 import os
 import os.path as osp
-import tempfile
 from typing import Optional, Tuple
 
 import cv2
 import numpy as np
 from mmengine.dist import barrier, get_dist_info
 from mmpose.structures.bbox import bbox_xyxy2cs, get_warp_matrix
+
+from ..utils.io import atomic_savez
 
 CACHE_VERSION = 'rht-sift-v1'
 
@@ -142,21 +143,6 @@ def match_scores(query: np.ndarray,
     return scores
 
 
-def _atomic_savez(path: str, **arrays) -> None:
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        dir=osp.dirname(osp.abspath(path)), suffix='.tmp.npz')
-    os.close(fd)
-    try:
-        np.savez(tmp, **arrays)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; the cache is shared
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
 class SiftFaceIndex:
     """SIFT descriptors of datasets and target x pool score matrices,
     cached on disk.
@@ -224,7 +210,7 @@ class SiftFaceIndex:
         if path is None:
             return build()
         if rank == 0 and not osp.isfile(path):
-            _atomic_savez(path, **build())
+            atomic_savez(path, **build())
         if world > 1:
             barrier()
         with np.load(path) as f:

@@ -1,16 +1,14 @@
 from .cpu_distributed import (CPUAwareDistributedDataParallel,
-                              patch_mmengine_cpu_init_dist)
+                              init_cpu_process_group, prepare_run)
 from .hooks import (AtomicCheckpointHook, AtomicLocalBackend,
                     BadSampleReportHook,
                     NonFiniteLossError, NonFiniteLossHook, RNGStateHook,
                     TimeBudgetHook,
                     get_rng_state, set_rng_state)
 
-patch_mmengine_cpu_init_dist()
-
 __all__ = [
     'AtomicCheckpointHook', 'AtomicLocalBackend', 'BadSampleReportHook',
     'CPUAwareDistributedDataParallel', 'NonFiniteLossError',
     'NonFiniteLossHook', 'RNGStateHook', 'TimeBudgetHook', 'get_rng_state',
-    'patch_mmengine_cpu_init_dist', 'set_rng_state'
+    'init_cpu_process_group', 'prepare_run', 'set_rng_state'
 ]

@@ -5,9 +5,11 @@ mmengine 0.10.7 assumes a GPU in two places of ``--launcher pytorch``:
 
 1. ``mmengine.dist.utils._init_dist_pytorch`` calls
    ``torch.cuda.set_device(LOCAL_RANK)``, which raises "Found no NVIDIA
-   driver" on a CPU-only machine. :func:`patch_mmengine_cpu_init_dist`
-   (applied when ``rht_mmpose`` is imported) skips that call *only when no
-   CUDA device is available*; with a GPU mmengine's function runs unchanged.
+   driver" on a CPU-only machine. The Runner only initialises the process
+   group when none exists, so ``tools/train.py`` / ``tools/test.py`` call
+   :func:`init_cpu_process_group` first: with no accelerator it creates
+   the gloo group itself; with one it does nothing and mmengine's own code
+   runs. Nothing of mmengine is patched.
 2. ``Runner.wrap_model`` passes ``device_ids=[LOCAL_RANK]`` to
    ``MMDistributedDataParallel``, which torch refuses for a CPU module.
    :class:`CPUAwareDistributedDataParallel` drops ``device_ids`` when the
@@ -22,19 +24,13 @@ e.g. ``torchrun --nproc_per_node 2 tools/train.py CONFIG --launcher pytorch
 --cfg-options env_cfg.dist_cfg.backend=gloo
 model_wrapper_cfg.type=CPUAwareDistributedDataParallel``.
 """
-import functools
-
 import torch
-import mmengine.dist.utils as mmengine_dist_utils
 from mmengine.model import MMDistributedDataParallel
 # mmengine's Runner.wrap_model looks the wrapper type up with
 # ``MODEL_WRAPPERS.get`` on mmengine's root registry, which does not search
 # mmpose's child registry; so this one class registers there (mmpose's scope
 # still finds it through its parent).
 from mmengine.registry import MODEL_WRAPPERS
-
-_original_init_dist_pytorch = mmengine_dist_utils._init_dist_pytorch
-
 
 def _has_accelerator() -> bool:
     from mmengine.device import (is_mlu_available, is_musa_available,
@@ -43,25 +39,26 @@ def _has_accelerator() -> bool:
             or is_npu_available() or is_musa_available())
 
 
-@functools.wraps(_original_init_dist_pytorch)
-def _init_dist_pytorch_cpu_aware(backend, init_backend='torch', **kwargs):
-    if _has_accelerator():
-        return _original_init_dist_pytorch(
-            backend, init_backend=init_backend, **kwargs)
+def init_cpu_process_group(launcher: str, backend: str) -> bool:
+    """Create the process group of a ``--launcher pytorch`` run on a machine
+    without an accelerator (where mmengine's ``init_dist`` would fail) and
+    return True; otherwise do nothing and return False.
+
+    Args:
+        launcher (str): ``'none' | 'pytorch' | 'slurm' | 'mpi'``
+        backend (str): ``env_cfg.dist_cfg.backend``; must be ``'gloo'``
+            on the CPU
+    """
+    if launcher != 'pytorch' or _has_accelerator() \
+            or torch.distributed.is_initialized():
+        return False
     if backend != 'gloo':
         raise ValueError(
             f'distributed backend {backend!r} needs a GPU and none is '
             f'available; expected \'gloo\' on the CPU '
             f'(--cfg-options env_cfg.dist_cfg.backend=gloo)')
-    if init_backend != 'torch':
-        raise ValueError(f'init_backend {init_backend!r} is not supported '
-                         f'on the CPU, expected \'torch\'')
-    torch.distributed.init_process_group(backend=backend, **kwargs)
-
-
-def patch_mmengine_cpu_init_dist() -> None:
-    """Install the CPU-aware ``_init_dist_pytorch`` (idempotent)."""
-    mmengine_dist_utils._init_dist_pytorch = _init_dist_pytorch_cpu_aware
+    torch.distributed.init_process_group(backend=backend)
+    return True
 
 
 @MODEL_WRAPPERS.register_module()
@@ -84,3 +81,16 @@ class CPUAwareDistributedDataParallel(MMDistributedDataParallel):
             module=module,
             detect_anomalous_params=detect_anomalous_params,
             **kwargs)
+
+
+def prepare_run(cfg) -> None:
+    """What ``tools/train.py`` and ``tools/test.py`` opt into before the
+    Runner is built (importing ``rht_mmpose`` changes nothing of mmengine /
+    torch): allow-list mmengine's checkpoint objects for torch's
+    ``weights_only`` loading (a no-op on torch < 2.4), and create the gloo
+    process group of a CPU ``--launcher pytorch`` run."""
+    from rht_mmpose.utils import register_mmengine_safe_globals
+    register_mmengine_safe_globals()
+    backend = ((cfg.get('env_cfg', None) or {}).get('dist_cfg', None)
+               or {}).get('backend', 'nccl')
+    init_cpu_process_group(cfg.get('launcher', 'none'), backend)

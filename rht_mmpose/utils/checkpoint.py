@@ -1,10 +1,8 @@
-"""Checkpoint helpers: atomic writes, restricted loading, keypoint-count check.
+"""Checkpoint helpers: restricted loading, keypoint-count check.
 
-Three problems these solve (see ``docs/reliability.md``):
+Two problems these solve (see ``docs/reliability.md``; atomic writes live
+in :mod:`rht_mmpose.utils.io`):
 
-- a run killed while a checkpoint is written must never leave a truncated
-  file under the final name (``atomic_write_bytes`` / ``atomic_write_text``:
-  temp file in the same directory, ``fsync``, ``os.replace``);
 - ``torch.load`` runs arbitrary pickled code unless ``weights_only=True``,
   and mmengine 0.10.7 checkpoints hold non-tensor objects (the message hub's
   ``HistoryBuffer``, numpy arrays in ``dataset_meta``), which the restricted
@@ -17,81 +15,10 @@ Three problems these solve (see ``docs/reliability.md``):
 import os
 import os.path as osp
 import pickle
-import tempfile
 import warnings
 from typing import Callable, Dict, List, Optional, Union
 
 import torch
-
-TMP_SUFFIX = '.tmp'
-
-
-def _tmp_prefix(path: str) -> str:
-    """Hidden temp-file prefix for ``path``: ``.<basename>.``"""
-    return '.' + osp.basename(path) + '.'
-
-
-def atomic_write_bytes(data: bytes, path: str) -> None:
-    """Write ``data`` to ``path`` so that ``path`` is either the old file or
-    the complete new one, never a partial write.
-
-    The bytes go to a hidden temp file in the same directory
-    (``.<name>.<random>.tmp``), are flushed and ``fsync``-ed, then the temp
-    file is renamed over ``path`` with ``os.replace`` (atomic on POSIX and
-    Windows within one file system). A process killed mid-write leaves at
-    most a stale temp file, which :func:`remove_stale_tmp_files` deletes.
-
-    Args:
-        data (bytes): The file content.
-        path (str): The final local path; its directory is created.
-    """
-    dirname = osp.dirname(osp.abspath(path))
-    os.makedirs(dirname, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        prefix=_tmp_prefix(path), suffix=TMP_SUFFIX, dir=dirname)
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
-    # Make the rename itself durable (best effort: not on every OS).
-    try:
-        dfd = os.open(dirname, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dfd)
-    except OSError:
-        pass
-    finally:
-        os.close(dfd)
-
-
-def atomic_write_text(text: str, path: str, encoding: str = 'utf-8') -> None:
-    """Text version of :func:`atomic_write_bytes` (used for
-    ``work_dir/last_checkpoint``)."""
-    atomic_write_bytes(text.encode(encoding), path)
-
-
-def remove_stale_tmp_files(dirname: str) -> List[str]:
-    """Delete temp files that :func:`atomic_write_bytes` left behind when its
-    process was killed (``.<name>.<random>.tmp``) and return their paths."""
-    removed = []
-    if not osp.isdir(dirname):
-        return removed
-    for name in os.listdir(dirname):
-        if name.startswith('.') and name.endswith(TMP_SUFFIX):
-            path = osp.join(dirname, name)
-            if osp.isfile(path):
-                os.remove(path)
-                removed.append(path)
-    return removed
-
 
 def mmengine_safe_globals() -> list:
     """Non-tensor classes and functions that an mmengine 0.10.x / mmpose

@@ -1,4 +1,4 @@
-"""Pool feature cache of RHTPoseEstimator: same outputs as the uncached
+"""Pool feature cache of RHTPoseEstimator (ReferencePool.features): same outputs as the uncached
 path, invalidated by weight / pool changes, never used in training."""
 import copy
 
@@ -17,8 +17,8 @@ def pool_model(n=5, seed=0, **test_cfg):
     model = MODELS.build(tiny_cfg(**test_cfg)).eval()
     g = np.random.default_rng(seed)
     pool = g.integers(0, 256, (n, 32, 32, 3), dtype=np.uint8)
-    heatmaps = g.random((n, 25, 32, 32), dtype=np.float32)
-    model.set_reference_pool(pool, heatmaps)
+    keypoints = g.random((n, 19, 2), dtype=np.float32) * 31
+    model.set_reference_pool(pool, keypoints)
     return model
 
 
@@ -40,16 +40,16 @@ def test_cached_equals_uncached(flip_test, num_refs):
     inputs = torch.randn(3, 3, 64, 64)
     cfg = dict(flip_test=flip_test, num_refs=num_refs)
     plain, idx_plain = predict_heatmaps(model, inputs, False, **cfg)
-    assert model.pool_cache_stats == dict(hits=0, misses=0)
+    assert model.reference_pool.cache_stats == dict(hits=0, misses=0)
     cached, idx_cached = predict_heatmaps(model, inputs, True, **cfg)
     again, _ = predict_heatmaps(model, inputs, True, **cfg)
     assert idx_plain == idx_cached
     torch.testing.assert_close(cached, plain, atol=1e-5, rtol=0)
     torch.testing.assert_close(again, plain, atol=1e-5, rtol=0)
-    assert model.pool_cache_stats['hits'] > 0
+    assert model.reference_pool.cache_stats['hits'] > 0
     # one entry per (pool face used, flip)
     used = {i for row in idx_cached for i in row}
-    assert len(model._pool_cache) == len(used) * (2 if flip_test else 1)
+    assert len(model.reference_pool._features) == len(used) * (2 if flip_test else 1)
 
 
 def test_tensor_mode_cached_equals_uncached():
@@ -89,8 +89,8 @@ def test_new_pool_invalidates_cache():
     g = np.random.default_rng(7)
     model.set_reference_pool(
         g.integers(0, 256, (4, 32, 32, 3), dtype=np.uint8),
-        g.random((4, 25, 32, 32), dtype=np.float32))
-    assert len(model._pool_cache) == 0
+        g.random((4, 19, 2), dtype=np.float32) * 31)
+    assert len(model.reference_pool._features) == 0
     cached, _ = predict_heatmaps(model, inputs, True)
     plain, _ = predict_heatmaps(model, inputs, False)
     torch.testing.assert_close(cached, plain, atol=1e-5, rtol=0)
@@ -102,21 +102,21 @@ def test_no_cache_in_training_or_with_grad():
     samples = make_samples(2, 25, 19, 64, 32, 32, with_refs=False)
     model.train()
     model.loss(inputs, samples)
-    assert len(model._pool_cache) == 0
+    assert len(model.reference_pool._features) == 0
     model.eval()
     model.test_cfg.update(cache_pool_features=True)
     model.predict(inputs, samples)  # grad enabled: no cache
-    assert len(model._pool_cache) == 0
+    assert len(model.reference_pool._features) == 0
     assert not any('cache' in k for k in model.state_dict())
 
 
 def test_cache_size_bound():
     model = pool_model(n=5)
     inputs = torch.randn(4, 3, 64, 64)
-    model.test_cfg.update(pool_cache_size=2)
+    model.reference_pool.cache_size = 2
     for i in range(5):
         predict_heatmaps(model, inputs, True, ref_mode='fixed', ref_index=i)
-        assert len(model._pool_cache) <= 2
+        assert len(model.reference_pool._features) <= 2
     # the descriptor from the shared Q equals global_descriptor
     img = torch.randint(0, 256, (2, 3, 32, 32))
     x = normalise(img)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from rht_mmpose.datasets.sift_similarity import match_scores
-from rht_mmpose.retrieval import (FaceRetrievalIndex, aggregate_sift,
+from tools.analysis.retrieval_index import (FaceRetrievalIndex, aggregate_sift,
                                   index_path_for_checkpoint)
 
 
@@ -95,7 +95,7 @@ def test_model_pool_index_beside_checkpoint(tmp_path):
     import os
     import torch
     from mmpose.registry import MODELS
-    from rht_mmpose.retrieval import build_model_pool_index
+    from tools.analysis.retrieval_index import build_model_pool_index
     from tests.test_models.test_pose_estimators.test_rht_pose_estimator \
         import tiny_cfg
     torch.manual_seed(0)

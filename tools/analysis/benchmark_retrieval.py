@@ -11,7 +11,7 @@ for real faces. Its copies have no images of their own: for the NME, a
 copy chosen by the 10k index stands for the face it was copied from.
 
 Global descriptor: aggregated RootSIFT (mean of the RootSIFT vectors of a
-face, :func:`rht_mmpose.retrieval.aggregate_sift`), 128-d; the SIFT
+face, :func:`tools.analysis.retrieval_index.aggregate_sift`), 128-d; the SIFT
 descriptors of the 1207 + 330 faces come from
 :class:`SiftFaceIndex`'s cache (``work_dirs/rht_cache``), so every method
 starts from the same per-face descriptors and only the matching differs.
@@ -117,7 +117,7 @@ def main():
     from mmengine.registry import init_default_scope
     import rht_mmpose  # noqa: F401
     from rht_mmpose.datasets.sift_similarity import SiftFaceIndex
-    from rht_mmpose.retrieval import (FaceRetrievalIndex, aggregate_sift,
+    from tools.analysis.retrieval_index import (FaceRetrievalIndex, aggregate_sift,
                                       index_path_for_checkpoint)
     init_default_scope('mmpose')
 

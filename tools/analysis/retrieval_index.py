@@ -1,4 +1,4 @@
-"""Nearest-neighbour reference retrieval: global descriptors + optional
+"""Nearest-neighbour reference retrieval (used by benchmark_retrieval.py): global descriptors + optional
 SIFT re-ranking of the top candidates.
 
 Brute-force SIFT selection (:class:`~rht_mmpose.datasets.sift_similarity.
@@ -20,7 +20,8 @@ from typing import Iterable, Optional, Tuple
 
 import numpy as np
 
-from ..datasets.sift_similarity import _atomic_savez, match_scores
+from rht_mmpose.datasets.sift_similarity import match_scores
+from rht_mmpose.utils.io import atomic_savez
 
 INDEX_VERSION = 'rht-retrieval-v1'
 
@@ -69,8 +70,8 @@ def model_pool_descriptors(model, batch_size: int = 16,
     model.eval()
     with torch.no_grad():
         for s in range(0, n, batch_size):
-            imgs = model.normalize_ref_images(
-                model.pool_images[s:s + batch_size])
+            imgs = model.reference_pool.normalize(
+                model.reference_pool.images[s:s + batch_size])
             out.append(model.head.global_descriptor(imgs).float().cpu())
             if bar is not None:
                 for _ in range(len(imgs)):
@@ -215,7 +216,7 @@ class FaceRetrievalIndex:
         if self.sift_desc is not None:
             arrays.update(sift_desc=self.sift_desc,
                           sift_counts=self.sift_counts)
-        _atomic_savez(path, **arrays)
+        atomic_savez(path, **arrays)
         return path
 
     @classmethod
@@ -257,7 +258,7 @@ def build_model_pool_index(model,
     """
     import cv2
     from ..datasets.sift_similarity import sift_descriptors
-    images = model.pool_images.permute(0, 2, 3, 1).cpu().numpy()
+    images = model.reference_pool.images.permute(0, 2, 3, 1).cpu().numpy()
     key = pool_hash(images)
     path = index_path_for_checkpoint(checkpoint) if checkpoint else None
     if path and osp.isfile(path):

@@ -1,4 +1,4 @@
-"""Fit the linear shape refiner (rht_mmpose.evaluation.shape_refiner) on a
+"""Fit the linear shape refiner (rht_mmpose.models.utils.shape_refiner) on a
 model's predictions for the 1207 training faces and measure HELEN test
 with and without it. The ridge penalty is chosen by 5-fold cross-validation
 on the training faces; the test faces are used only for the final figures.
@@ -18,8 +18,8 @@ import numpy as np
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO)
-from rht_mmpose.evaluation import (apply_shape_refiner,  # noqa: E402
-                                   fit_shape_refiner)
+from rht_mmpose.models.utils import (apply_shape_refiner,  # noqa: E402
+                                     fit_shape_refiner)
 from tools.benchmarks.helen_test import (list_faces,  # noqa: E402
                                          nme_records, predict_shapes,
                                          summarise)

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-from rht_mmpose.datasets.pts_to_coco import read_pts  # noqa: E402
+from rht_mmpose.utils.io import read_pts  # noqa: E402
 
 
 def load_dlib_predictor():

@@ -26,7 +26,7 @@ import numpy as np
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO)
-from rht_mmpose.datasets.pts_to_coco import read_pts  # noqa: E402
+from rht_mmpose.utils.io import read_pts  # noqa: E402
 from rht_mmpose.utils import atomic_write_text  # noqa: E402
 from tools.benchmarks.dlib_helen import nme_io, nme_ip  # noqa: E402
 

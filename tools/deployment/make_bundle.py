@@ -1,18 +1,21 @@
-"""Make the small self-contained checkpoint that the demo and the API load
-by default: fp16 weights, the config text, the dataset meta and a compact
-reference pool (JPEG-encoded 128x128 face crops + their landmarks in crop
-pixels; heatmaps are re-rendered with the codec at load time, which keeps
-the file small).
+"""Make the small self-contained checkpoint that ships with the repo: a
+plain MMPose checkpoint (``state_dict`` + ``meta``) that
+``mmpose.apis.init_model``, ``tools/test.py``, the demo and the API load
+alike. The network weights are stored in fp16; the reference pool (face
+crops + landmarks, :class:`ReferencePool`) and the shape refiner
+(:class:`LinearShapeRefiner`) are parts of the model's state dict; the
+config (without its ``load_from``) and the dataset meta go into ``meta``.
 
-    python tools/deployment/make_bundle.py \
-        configs/rht_res18_s_300w_subset_cpu_match.py \
-        work_dirs/cpu_s/match/epoch_40.pth \
-        --pool-dir ../shared/data/300w_subset/afw --pool-size 48 \
-        --out checkpoints/rht_res18_s_match_300w.pth
+    # a trained checkpoint + a 48-face pool + a fitted refiner
+    python tools/deployment/make_bundle.py CONFIG work_dirs/.../epoch_20.pth \\
+        --pool-dir ../shared/data/300w_subset/afw --pool-size 48 \\
+        --shape-refiner work_dirs/shape_refiner/NAME.refiner.npz \\
+        --out checkpoints/NAME.pth
+    # a bundle of the earlier format (pool and refiner in its meta)
+    python tools/deployment/make_bundle.py CONFIG --upgrade OLD.pth --out NEW.pth
 """
 import argparse
 import copy
-import os
 import os.path as osp
 import sys
 
@@ -21,12 +24,14 @@ import numpy as np
 import torch
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-from rht_mmpose.apis.inference import (COMPACT_POOL_KEY,  # noqa: E402
-                                       SHAPE_REFINER_KEY, _pool_from_folder,
+from rht_mmpose.apis.inference import (_pool_from_folder,  # noqa: E402
                                        init_face_model,
                                        render_reference_pool)
+from rht_mmpose.utils.io import atomic_output  # noqa: E402
 
-POOL_BUFFERS = ('pool_images', 'pool_heatmaps', 'pool_descriptors')
+# state-dict prefixes kept at full precision: the pool (uint8 images,
+# landmarks, descriptors) and the refiner (float64, like its fit)
+FULL_PRECISION = ('reference_pool.', 'shape_refiner.')
 
 
 def pick_pool(images, keypoints, size: int, seed: int = 0):
@@ -48,47 +53,76 @@ def pick_pool(images, keypoints, size: int, seed: int = 0):
     return [images[i] for i in chosen], [keypoints[i] for i in chosen]
 
 
+def load_legacy_bundle(model, path: str) -> None:
+    """Weights, pool and refiner of a bundle of the earlier format (JPEG
+    pool crops + landmarks and the refiner fit in ``meta``) into ``model``
+    (the pool's JPEG pixels are kept exactly as that format decoded them)."""
+    from mmengine.runner.checkpoint import _load_checkpoint_to_model
+    ckpt = torch.load(path, map_location='cpu')
+    meta = ckpt.get('meta', {})
+    _load_checkpoint_to_model(model, ckpt, strict=False)
+    pool = meta.get('reference_pool_compact')
+    if pool and model.with_reference:
+        images = np.stack([
+            cv2.imdecode(np.frombuffer(b, np.uint8), cv2.IMREAD_COLOR)
+            for b in pool['jpegs']
+        ])
+        model.set_reference_pool(images,
+                                 np.asarray(pool['keypoints'], np.float32))
+    if meta.get('shape_refiner'):
+        set_refiner(model, {k: np.asarray(v, np.float64)
+                            for k, v in meta['shape_refiner'].items()},
+                    path)
+
+
+def set_refiner(model, fit: dict, source: str) -> None:
+    if getattr(model, 'shape_refiner', None) is None:
+        raise ValueError(f'{source}: a shape refiner was given but the '
+                         'config declares none (model.shape_refiner)')
+    model.shape_refiner.set_fit(fit)
+
+
+def bundle_state(model) -> dict:
+    """The model's state dict, network tensors in fp16."""
+    return {
+        k: (v.half() if v.is_floating_point()
+            and not k.startswith(FULL_PRECISION) else v)
+        for k, v in model.state_dict().items()
+    }
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config')
-    parser.add_argument('checkpoint')
+    parser.add_argument('checkpoint', nargs='?', default=None,
+                        help='trained weights (not with --upgrade)')
+    parser.add_argument('--upgrade', metavar='OLD', default=None,
+                        help='rebuild a bundle of the earlier format')
     parser.add_argument('--pool-dir', nargs='+', default=[])
     parser.add_argument('--pool-size', type=int, default=48)
     parser.add_argument('--out', required=True)
-    parser.add_argument('--jpeg-quality', type=int, default=90)
     parser.add_argument('--note', default='')
     parser.add_argument(
         '--shape-refiner', default=None, metavar='NPZ',
         help='a refiner fitted on this checkpoint\'s training-face '
         'predictions (tools/analysis/shape_refiner_report.py writes '
-        '*.refiner.npz); inference_faces applies it')
+        '*.refiner.npz)')
     args = parser.parse_args()
+    if (args.checkpoint is None) == (args.upgrade is None):
+        parser.error('give either a checkpoint or --upgrade OLD, not '
+                     f'{"both" if args.checkpoint else "neither"}')
 
-    model = init_face_model(args.config, args.checkpoint, device='cpu')
-    state = {
-        k: (v.half() if v.is_floating_point() else v)
-        for k, v in model.state_dict().items() if k not in POOL_BUFFERS
-    }
-    cfg = copy.deepcopy(model.cfg)
-    # the bundle is the weights: a stage-2 config's load_from (its stage-1
-    # checkpoint, not shipped) must not follow it into a fine-tune
-    cfg.load_from = None
-    meta = dict(
-        cfg=cfg.pretty_text,
-        dataset_meta=model.dataset_meta,
-        source_checkpoint=osp.basename(args.checkpoint),
-        note=args.note)
+    if args.upgrade:
+        model = init_face_model(args.config, None, device='cpu')
+        load_legacy_bundle(model, args.upgrade)
+        source = args.upgrade
+    else:
+        model = init_face_model(args.config, args.checkpoint, device='cpu')
+        source = args.checkpoint
     if args.shape_refiner:
-        with np.load(args.shape_refiner) as refiner:
-            k = model.dataset_meta['num_keypoints']
-            if refiner['weight'].shape != (2 * k, 2 * k):
-                raise ValueError(
-                    f'{args.shape_refiner}: fitted for '
-                    f'{refiner["weight"].shape[0] // 2} landmarks, the model '
-                    f'has {k}')
-            meta[SHAPE_REFINER_KEY] = {
-                name: refiner[name].tolist() for name in refiner.files
-            }
+        with np.load(args.shape_refiner) as fit:
+            set_refiner(model, {k: fit[k] for k in fit.files},
+                        args.shape_refiner)
     if args.pool_dir and getattr(model, 'with_reference', False):
         images, keypoints = [], []
         for folder in args.pool_dir:
@@ -97,21 +131,23 @@ def main():
             keypoints += list(kps)
         images, keypoints = pick_pool(images, keypoints, args.pool_size)
         pool = render_reference_pool(model, images, keypoints)
-        jpegs = []
-        for img in pool['images']:
-            ok, buf = cv2.imencode('.jpg', img,
-                                   [cv2.IMWRITE_JPEG_QUALITY,
-                                    args.jpeg_quality])
-            assert ok
-            jpegs.append(buf.tobytes())
-        meta[COMPACT_POOL_KEY] = dict(
-            jpegs=jpegs, keypoints=pool['keypoints'].astype(float).tolist())
-    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-    tmp = args.out + '.tmp'
-    torch.save(dict(state_dict=state, meta=meta), tmp)
-    os.replace(tmp, args.out)
+        model.set_reference_pool(pool['images'], pool['keypoints'])
+    cfg = copy.deepcopy(model.cfg)
+    # the bundle is the weights: a stage-2 config's load_from (its stage-1
+    # checkpoint, not shipped) must not follow it into a fine-tune
+    cfg.load_from = None
+    meta = dict(
+        cfg=cfg.pretty_text,
+        dataset_meta=model.dataset_meta,
+        source_checkpoint=osp.basename(source),
+        note=args.note)
+    with atomic_output(args.out) as tmp:
+        torch.save(dict(state_dict=bundle_state(model), meta=meta), tmp)
+    pool_size = getattr(model, 'pool_size', 0)
+    refined = getattr(model, 'shape_refiner', None) is not None \
+        and model.shape_refiner.fitted
     print(f'{args.out}: {osp.getsize(args.out) / 2**20:.1f} MB, pool '
-          f'{len(meta.get(COMPACT_POOL_KEY, {}).get("jpegs", []))} faces')
+          f'{pool_size} faces, shape refiner {"on" if refined else "off"}')
 
 
 if __name__ == '__main__':

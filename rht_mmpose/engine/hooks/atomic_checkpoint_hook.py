@@ -8,9 +8,8 @@ from mmengine.fileio import LocalBackend, register_backend
 from mmengine.hooks import CheckpointHook
 from mmpose.registry import HOOKS
 
-from rht_mmpose.utils.checkpoint import (atomic_write_bytes,
-                                         atomic_write_text,
-                                         remove_stale_tmp_files)
+from rht_mmpose.utils.io import (atomic_write_bytes, atomic_write_text,
+                                 remove_stale_tmp_files)
 
 ATOMIC_BACKEND = 'rht_atomic_local'
 

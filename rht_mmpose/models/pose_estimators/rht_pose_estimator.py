@@ -1,6 +1,5 @@
 """Top-down estimator that feeds references to :class:`RHTHead`."""
-from collections import OrderedDict
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import List, Optional
 
 import numpy as np
 import torch
@@ -9,87 +8,93 @@ from torch import Tensor
 
 from mmpose.models.pose_estimators import TopdownPoseEstimator
 from mmpose.registry import MODELS
-from mmpose.utils.typing import OptSampleList, SampleList
+from mmpose.utils.typing import OptConfigType, OptSampleList, SampleList
 
-POOL_BUFFERS = ('pool_images', 'pool_heatmaps', 'pool_descriptors')
-REF_MODES = ('most_similar', 'best_match', 'fixed', 'random')
-
+from ..utils.reference_selection import check_selection
 
 @MODELS.register_module()
 class RHTPoseEstimator(TopdownPoseEstimator):
-    """:class:`TopdownPoseEstimator` whose head also reads a reference face.
+    """:class:`TopdownPoseEstimator` whose head also reads a reference face,
+    and whose keypoints can pass through a shape refiner.
 
     What differs from :class:`TopdownPoseEstimator`:
 
-    - the target at 128x128 for the reference branch is the normalised
+    - the target at R x R for the reference branch is the normalised
       input downsampled by ``F.interpolate(mode='area')``;
     - ``data_sample.ref_img`` (3, R, R; BGR 0..255 like the raw ``inputs``)
-      is normalised with the data preprocessor's channel flip, mean and std,
-      and stacked with ``data_sample.ref_heatmaps`` (K + P, R, R) into the
-      ``refs`` of :meth:`RHTHead.forward`;
+      is normalised like the inputs and stacked with
+      ``data_sample.ref_heatmaps`` (K + P, R, R) into the ``refs`` of
+      :meth:`RHTHead.forward`;
     - without references in the data samples (``inference_topdown``, the
       demo; or ``test_cfg['use_sample_refs']=False``) the references come
-      from a built-in pool, saved in the checkpoint as buffers
-      ``pool_images`` (N_ref, 3, R, R) uint8 BGR, ``pool_heatmaps``
-      (N_ref, K + P, R, R) float16 and ``pool_descriptors`` (N_ref, D),
-      installed with :meth:`set_reference_pool`.
+      from the model's :class:`ReferencePool` (``self.reference_pool``,
+      saved in the state dict), filled by :meth:`set_reference_pool`;
+    - with ``shape_refiner`` (a :class:`LinearShapeRefiner` config) the
+      predicted keypoints, in image pixels, are refined after decoding
+      (``test_cfg['refine_shape']=False`` turns it off).
 
     ``test_cfg`` keys beyond MMPose's:
 
-    - ``ref_mode``: ``'most_similar'`` (cosine of the global descriptors of
-      :meth:`RHTHead.global_descriptor`, default), ``'best_match'`` (the
-      pool faces whose key patches best match the target's query patches,
-      :meth:`match_scores`), ``'fixed'`` (pool index ``ref_index``,
-      default 0) or ``'random'``;
+    - ``ref_mode``: a model selection of :mod:`..utils.reference_selection`
+      (``'descriptor'``, default; ``'stm_match'``; ``'fixed'`` with
+      ``ref_index``, default 0; ``'random'``);
     - ``num_refs``: k > 1 averages the heatmaps of k references (the top k,
       k random ones, or ``ref_index`` a list of k indices);
     - ``use_sample_refs``: use the data samples' references when present
-      (default True).
-
+      (default True);
     - ``cache_pool_features``: in eval mode without autograd, compute the
       key K and the values V of every pool face used once and keep them
       (default True); the target's Q is then extracted once per forward
-      and also gives its descriptor. See :meth:`pool_features`;
-    - ``pool_cache_size``: at most this many cached (pool face, flip)
-      entries, least recently used dropped first (default 256; one entry
-      is ~8 MB at the default sizes).
+      and also gives its descriptor (:meth:`ReferencePool.features`);
+    - ``refine_shape``: apply the shape refiner when it is fitted (default
+      True).
 
     In training, samples without a reference get a random pool entry.
     The pool index used is written to each data sample's metainfo as
     ``ref_pool_index`` (list of k ints).
 
-    With ``RHTHead(with_reference=False)`` this is the plain TopdownPose
-    estimator (no references, no pool).
+    With ``RHTHead(with_reference=False)`` there are no references and no
+    pool (the Trans-R / Trans-H baseline); the shape refiner still applies.
+
+    Args:
+        reference_pool (dict, optional): extra args of the
+            :class:`ReferencePool` (e.g. ``cache_size``); its sizes come
+            from the head and its normalisation from the data preprocessor
+        shape_refiner (dict, optional): a :class:`LinearShapeRefiner`
+            config; ``None``: no refiner
+        **kwargs: as :class:`TopdownPoseEstimator`
 
     Note:
         - B: batch size
         - K, P: landmarks, boundaries
-        - R: reference size (``head.ref_size``, 128)
-        - N_ref: references in the pool
-        - D: descriptor length (``head.ref_channels[0]``)
+        - R: reference size (``head.ref_size``)
     """
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self,
+                 *args,
+                 reference_pool: OptConfigType = None,
+                 shape_refiner: OptConfigType = None,
+                 **kwargs):
         super().__init__(*args, **kwargs)
         head = self.head
         self.with_reference = getattr(head, 'with_reference', False)
         if self.with_reference:
-            r = head.ref_size
-            self.register_buffer(
-                'pool_images', torch.zeros(0, 3, r, r, dtype=torch.uint8))
-            self.register_buffer(
-                'pool_heatmaps',
-                torch.zeros(0, head.out_channels, r, r, dtype=torch.float16))
-            self.register_buffer(
-                'pool_descriptors',
-                torch.zeros(0, head.ref_channels[0], dtype=torch.float32))
-        # (pool index, flip permutation or None) -> (K, V_1x, V_2x, V_4x),
-        # valid while
-        # _pool_cache_key matches; never saved (not a buffer, not in the
-        # state dict)
-        self._pool_cache: 'OrderedDict[tuple, tuple]' = OrderedDict()
-        self._pool_cache_key = None
-        self.pool_cache_stats = dict(hits=0, misses=0)
+            pre = self.data_preprocessor
+            normalised = getattr(pre, '_enable_normalize', False)
+            cfg = dict(
+                type='ReferencePool',
+                ref_size=head.ref_size,
+                num_keypoints=head.num_keypoints,
+                num_channels=head.out_channels,
+                descriptor_dim=head.ref_channels[0],
+                mean=pre.mean.flatten().tolist() if normalised else None,
+                std=pre.std.flatten().tolist() if normalised else None,
+                bgr_to_rgb=bool(getattr(pre, '_channel_conversion', False)))
+            cfg.update(reference_pool or {})
+            self.reference_pool = MODELS.build(cfg)
+            self.reference_pool.set_codec(head.decoder)
+        self.shape_refiner = None if shape_refiner is None else \
+            MODELS.build(shape_refiner)
 
     # ------------------------------------------------------------------
     # reference pool
@@ -97,56 +102,36 @@ class RHTPoseEstimator(TopdownPoseEstimator):
     @property
     def pool_size(self) -> int:
         """Number of references in the built-in pool."""
-        return self.pool_images.shape[0] if self.with_reference else 0
+        return len(self.reference_pool) if self.with_reference else 0
+
+    def _check_reference_branch(self) -> None:
+        if not self.with_reference:
+            raise RuntimeError('this model has no reference branch '
+                               '(RHTHead(with_reference=False))')
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata,
                               strict, missing_keys, unexpected_keys,
                               error_msgs):
-        """Resize the pool buffers to the checkpoint's pool before loading;
-        a checkpoint without a pool leaves the current (empty) one."""
-        if self.with_reference:
-            for name in POOL_BUFFERS:
-                key = prefix + name
-                buf = self._buffers[name]
-                if key not in state_dict:
-                    state_dict[key] = buf
-                elif state_dict[key].shape != buf.shape:
-                    self._buffers[name] = buf.new_empty(
-                        state_dict[key].shape)
+        """Checkpoints written before the pool was a module kept it as
+        ``pool_images`` / ``pool_heatmaps`` / ``pool_descriptors``; a
+        non-empty one cannot be converted (heatmaps, not landmarks)."""
+        for name in ('pool_images', 'pool_heatmaps', 'pool_descriptors'):
+            old = state_dict.pop(prefix + name, None)
+            if old is not None and old.shape[0] > 0:
+                error_msgs.append(
+                    f'{prefix + name}: a reference pool of {old.shape[0]} '
+                    'faces in the pre-ReferencePool format; rebuild the '
+                    'checkpoint with tools/deployment/make_bundle.py')
         super()._load_from_state_dict(state_dict, prefix, local_metadata,
                                       strict, missing_keys, unexpected_keys,
                                       error_msgs)
 
-    # ------------------------------------------------------------------
-    # pool feature cache
-    # ------------------------------------------------------------------
-    def clear_pool_cache(self) -> None:
-        """Drop every cached pool feature."""
-        self._pool_cache.clear()
-        self._pool_cache_key = None
-
     def train(self, mode: bool = True):
-        """Switching mode drops the pool cache (weights may change)."""
-        self.clear_pool_cache()
+        """Switching mode drops the pool's feature cache (weights may
+        change)."""
+        if getattr(self, 'with_reference', False):
+            self.reference_pool.clear_cache()
         return super().train(mode)
-
-    def _state_version(self, device: torch.device,
-                       dtype: torch.dtype) -> tuple:
-        """What the cached features depend on: storage and in-place version
-        of every extractor parameter / buffer and of the pool buffers (so a
-        weight load, an optimiser step or a new pool invalidates), the
-        normalisation, the device and dtype."""
-        head = self.head
-        tensors = [self.pool_images, self.pool_heatmaps]
-        for mod in (head.image_extractor, head.heatmap_extractor):
-            tensors.extend(mod.parameters())
-            tensors.extend(mod.buffers())
-        pre = self.data_preprocessor
-        for name in ('mean', 'std'):
-            t = getattr(pre, name, None)
-            if isinstance(t, Tensor):
-                tensors.append(t)
-        return (str(device), dtype, tuple((t.data_ptr(), t._version, t.dtype) for t in tensors))
 
     def use_pool_cache(self) -> bool:
         """Cache only in eval mode, without autograd, outside tracing."""
@@ -162,219 +147,22 @@ class RHTPoseEstimator(TopdownPoseEstimator):
         return True
 
     @torch.no_grad()
-    def pool_features(self,
-                      index: Tensor,
-                      dtype: torch.dtype,
-                      device: torch.device,
-                      perm: Optional[Sequence[int]] = None
-                      ) -> Tuple[Tensor, List[Tensor]]:
-        """Key and values of pool faces, computed once and cached.
-
-        Args:
-            index (Tensor): pool indices, (B,)
-            dtype (torch.dtype): dtype of the features
-            device (torch.device): device of the features
-            perm (Sequence[int], optional): with a channel permutation, the
-                features of the horizontally flipped face (image flipped,
-                heatmaps flipped and permuted), as the flip test needs
-
-        Returns:
-            tuple: K (B, C_1x, H, W) and V (list of 3: 1x, 2x, 4x)
-        """
-        version = self._state_version(device, dtype)
-        if version != self._pool_cache_key:
-            self._pool_cache.clear()
-            self._pool_cache_key = version
-        flipped = None if perm is None else tuple(int(c) for c in perm)
-        idx = [int(i) for i in index.tolist()]
-        missing = sorted({i for i in idx
-                          if (i, flipped) not in self._pool_cache})
-        self.pool_cache_stats['hits'] += len(idx) - len(missing)
-        self.pool_cache_stats['misses'] += len(missing)
-        batch = 16
-        for start in range(0, len(missing), batch):
-            rows = torch.tensor(missing[start:start + batch],
-                                device=self.pool_images.device)
-            imgs = self.normalize_ref_images(
-                self.pool_images[rows].to(device)).to(dtype)
-            hms = self.pool_heatmaps[rows].to(device=device, dtype=dtype)
-            if flipped is not None:
-                imgs = imgs.flip(-1)
-                hms = hms.flip(-1)[:, list(perm)]
-            key, values = self.head.extract_reference(imgs, hms)
-            for j, i in enumerate(missing[start:start + batch]):
-                # clone: own storage, not a view keeping the batch alive
-                self._pool_cache[(i, flipped)] = tuple(
-                    t[j].clone() for t in [key] + list(values))
-        for i in idx:
-            self._pool_cache.move_to_end((i, flipped))
-        cap = int(self.test_cfg.get('pool_cache_size', 256))
-        while len(self._pool_cache) > max(cap, len(set(idx))):
-            self._pool_cache.popitem(last=False)
-        entries = [self._pool_cache[(i, flipped)] for i in idx]
-        stacked = [torch.stack(ts) for ts in zip(*entries)]
-        return stacked[0], stacked[1:]
-
-    def normalize_ref_images(self, images: Tensor) -> Tensor:
-        """Apply the data preprocessor's channel flip and normalisation.
-
-        Args:
-            images (Tensor): (B, 3, R, R), BGR 0..255 like the raw inputs
-
-        Returns:
-            Tensor: (B, 3, R, R) float, like the normalised ``inputs``
-        """
-        pre = self.data_preprocessor
-        x = images.float()
-        if getattr(pre, '_channel_conversion', False):
-            x = x[:, [2, 1, 0]]
-        if getattr(pre, '_enable_normalize', False):
-            x = (x - pre.mean.view(1, -1, 1, 1)) / pre.std.view(1, -1, 1, 1)
-        return x
-
-    @torch.no_grad()
     def set_reference_pool(self,
                            images_bgr_uint8: np.ndarray,
-                           heatmaps: Union[np.ndarray, Tensor],
+                           keypoints: np.ndarray,
                            batch_size: int = 16) -> None:
         """Install the built-in reference pool and compute its descriptors
         with the current weights (call it after loading the weights).
 
         Args:
             images_bgr_uint8 (np.ndarray): (N_ref, R, R, 3) uint8, BGR
-            heatmaps (np.ndarray | Tensor): (N_ref, K + P, R, R), as the
-                codec renders them
+            keypoints (np.ndarray): (N_ref, K, 2) in pool-image pixels;
+                their heatmaps are rendered with the head's codec
             batch_size (int): images per descriptor forward
         """
-        if not self.with_reference:
-            raise RuntimeError('this model has no reference branch '
-                               '(RHTHead(with_reference=False))')
-        r, c = self.head.ref_size, self.head.out_channels
-        images = np.asarray(images_bgr_uint8)
-        if images.dtype != np.uint8 or images.ndim != 4 \
-                or images.shape[1:] != (r, r, 3):
-            raise ValueError(f'pool images are {images.dtype} of shape '
-                             f'{images.shape}, expected uint8 (N, {r}, {r}, '
-                             '3)')
-        hms = torch.as_tensor(np.asarray(heatmaps, dtype=np.float32)) \
-            if not isinstance(heatmaps, Tensor) else heatmaps.float()
-        n = images.shape[0]
-        if tuple(hms.shape) != (n, c, r, r):
-            raise ValueError(f'pool heatmaps have shape {tuple(hms.shape)}, '
-                             f'expected ({n}, {c}, {r}, {r})')
-        device = self.pool_images.device
-        self.pool_images = torch.from_numpy(
-            np.ascontiguousarray(images.transpose(0, 3, 1, 2))).to(device)
-        self.pool_heatmaps = hms.to(device=device, dtype=torch.float16)
-        self.clear_pool_cache()
-        self.update_pool_descriptors(batch_size)
-
-    @torch.no_grad()
-    def update_pool_descriptors(self, batch_size: int = 16) -> None:
-        """Recompute ``pool_descriptors`` with the current head weights."""
-        was_training = self.training
-        self.eval()
-        descs = []
-        for start in range(0, self.pool_size, batch_size):
-            imgs = self.normalize_ref_images(
-                self.pool_images[start:start + batch_size])
-            descs.append(self.head.global_descriptor(imgs))
-        self.pool_descriptors = torch.cat(descs) if descs else \
-            self.pool_descriptors.new_zeros(self.pool_descriptors.shape)
-        self.train(was_training)
-
-    @torch.no_grad()
-    def match_scores(self, query: Tensor) -> Tensor:
-        """How well each pool face can serve each target: the mean over
-        target patches of STM's confidence A (the best cosine of a 3x3
-        query patch with any key patch of the pool face).
-
-        A pool face scores high when every part of the target has a close
-        counterpart in it, which is what STM needs; unlike the global
-        descriptor this is the matching the head itself performs (and, with
-        ``RHTHead(match_loss_weight>0)``, was trained to perform).
-
-        Args:
-            query (Tensor): the targets' 1x features, (B, C_1x, H, W)
-
-        Returns:
-            Tensor: (B, N_ref) scores in [-1, 1]
-        """
-        if not getattr(self.head, 'use_stm', False):
-            raise ValueError("ref_mode 'best_match' needs the head's STM "
-                             '(RHTHead(use_stm=True))')
-        b = query.shape[0]
-        scores = query.new_empty(b, self.pool_size, dtype=torch.float32)
-        for start in range(0, self.pool_size, 16):
-            index = torch.arange(start, min(start + 16, self.pool_size))
-            if self.use_pool_cache():
-                keys, _ = self.pool_features(index, query.dtype,
-                                             query.device)
-            else:
-                keys = self.head.extract_query(
-                    self.normalize_ref_images(
-                        self.pool_images[index.to(self.pool_images.device)]
-                        .to(query.device)).to(query.dtype))
-            for j, key in enumerate(keys):  # key: (C_1x, H, W)
-                conf, _ = self.head.stm.correlate(
-                    query, key.expand_as(query))  # (B, H * W)
-                scores[:, start + j] = conf.mean(dim=1)
-        return scores
-
-    def select_pool_indices(self, target_small: Tensor, mode: str,
-                            num_refs: int = 1,
-                            ref_index: Union[int, Sequence[int]] = 0,
-                            query: Optional[Tensor] = None) -> Tensor:
-        """Choose pool references for every target.
-
-        Args:
-            target_small (Tensor): normalised targets, (B, 3, R, R)
-            mode (str): one of ``'most_similar' | 'best_match' | 'fixed' |
-                'random'``
-            num_refs (int): k
-            ref_index (int | Sequence[int]): pool indices for ``'fixed'``
-            query (Tensor, optional): the targets' 1x features
-                (B, C_1x, H, W) when already extracted; the descriptor then
-                comes from them instead of another extractor pass
-
-        Returns:
-            Tensor: (B, k) int64 pool indices
-        """
-        n = self.pool_size
-        if n == 0:
-            raise ValueError(
-                'no reference in the data samples and the reference pool is '
-                'empty: call set_reference_pool() or load a checkpoint with '
-                'a pool, or feed samples with ref_img / ref_heatmaps')
-        b = target_small.shape[0]
-        device = target_small.device
-        if mode == 'most_similar':
-            k = min(num_refs, n)
-            desc = self.head.global_descriptor(target_small) \
-                if query is None else \
-                self.head.descriptor_from_query(query)  # (B, D)
-            sim = desc @ self.pool_descriptors.to(desc.dtype).t()  # (B, N)
-            return sim.topk(k, dim=1).indices
-        if mode == 'best_match':
-            k = min(num_refs, n)
-            if query is None:
-                query = self.head.extract_query(target_small)
-            return self.match_scores(query).topk(k, dim=1).indices
-        if mode == 'fixed':
-            idx = [ref_index] if isinstance(ref_index, int) else \
-                list(ref_index)
-            if len(idx) != num_refs and num_refs != 1:
-                raise ValueError(f'ref_index {ref_index} has {len(idx)} '
-                                 f'entries, expected num_refs={num_refs}')
-            if any(i < 0 or i >= n for i in idx):
-                raise ValueError(f'ref_index {ref_index} out of the pool '
-                                 f'range [0, {n})')
-            return torch.tensor(idx, device=device).expand(b, -1)
-        if mode == 'random':
-            k = min(num_refs, n)
-            return torch.stack([torch.randperm(n)[:k]
-                                for _ in range(b)]).to(device)
-        raise ValueError(f'ref_mode {mode!r}, expected one of {REF_MODES}')
+        self._check_reference_branch()
+        self.reference_pool.set_faces(images_bgr_uint8, keypoints)
+        self.reference_pool.update_descriptors(self.head, batch_size)
 
     # ------------------------------------------------------------------
     # references
@@ -403,6 +191,7 @@ class RHTPoseEstimator(TopdownPoseEstimator):
         r = self.head.ref_size
         target_small = F.interpolate(inputs, size=(r, r), mode='area')
         cfg = self.train_cfg if training else self.test_cfg
+        pool = self.reference_pool
         if data_samples and cfg.get('use_sample_refs', True) and all(
                 'ref_img' in d and 'ref_heatmaps' in d
                 for d in data_samples):
@@ -413,20 +202,22 @@ class RHTPoseEstimator(TopdownPoseEstimator):
             return [
                 dict(
                     target_small=target_small,
-                    ref_img=self.normalize_ref_images(ref_img).to(inputs),
+                    ref_img=pool.normalize(ref_img).to(inputs),
                     ref_heatmaps=ref_hm)
             ]
-        mode = 'random' if training else self.test_cfg.get(
-            'ref_mode', 'most_similar')
+        mode = 'random' if training else check_selection(
+            self.test_cfg.get('ref_mode', 'descriptor'), 'model')
         cached = not training and self.use_pool_cache()
         # Q of the target, extracted once: descriptor and every reference
         query = self.head.extract_query(target_small) if cached else None
-        idx = self.select_pool_indices(
+        idx = pool.select(
+            self.head,
             target_small,
             mode,
             num_refs=1 if training else self.test_cfg.get('num_refs', 1),
             ref_index=self.test_cfg.get('ref_index', 0),
-            query=query)  # (B, k)
+            query=query,
+            cached=cached)  # (B, k)
         if data_samples:
             for d, row in zip(data_samples, idx.tolist()):
                 d.set_metainfo(dict(ref_pool_index=row))
@@ -438,19 +229,19 @@ class RHTPoseEstimator(TopdownPoseEstimator):
             query_flip = self.head.extract_query(target_small.flip(-1))
         refs = []
         for j in range(idx.shape[1]):
-            col = idx[:, j].to(self.pool_images.device)
+            ref_img, ref_hm = pool.reference(idx[:, j], inputs)
             ref = dict(
                 target_small=target_small,
-                ref_img=self.normalize_ref_images(
-                    self.pool_images[col].to(inputs.device)).to(inputs),
-                ref_heatmaps=self.pool_heatmaps[col].to(inputs))
+                ref_img=ref_img,
+                ref_heatmaps=ref_hm)
             if cached:
-                key, values = self.pool_features(col, inputs.dtype,
-                                                 inputs.device)
+                key, values = pool.features(self.head, idx[:, j],
+                                            inputs.dtype, inputs.device)
                 ref.update(query=query, key=key, values=values)
                 if perm is not None:
-                    key_f, values_f = self.pool_features(
-                        col, inputs.dtype, inputs.device, perm=perm)
+                    key_f, values_f = pool.features(
+                        self.head, idx[:, j], inputs.dtype, inputs.device,
+                        perm=perm)
                     ref['flipped'] = dict(
                         query=query_flip, key=key_f, values=values_f)
             refs.append(ref)
@@ -505,8 +296,24 @@ class RHTPoseEstimator(TopdownPoseEstimator):
             batch_pred_instances, batch_pred_fields = preds
         else:
             batch_pred_instances, batch_pred_fields = preds, None
-        return self.add_pred_to_datasample(batch_pred_instances,
-                                           batch_pred_fields, data_samples)
+        results = self.add_pred_to_datasample(batch_pred_instances,
+                                              batch_pred_fields, data_samples)
+        if self.shape_refiner is not None \
+                and self.test_cfg.get('refine_shape', True):
+            self.refine_shapes(results)
+        return results
+
+    def refine_shapes(self, data_samples: SampleList) -> None:
+        """Refine every sample's ``pred_instances.keypoints`` (1, K, 2),
+        in image pixels (where the refiner was fitted), in place."""
+        if not data_samples:
+            return
+        kpts = np.concatenate([
+            d.pred_instances.keypoints for d in data_samples
+        ])  # (B, K, 2)
+        refined = self.shape_refiner.refine(kpts)
+        for i, d in enumerate(data_samples):
+            d.pred_instances.keypoints = refined[i:i + 1]
 
     def _forward(self,
                  inputs: Tensor,

@@ -1,8 +1,13 @@
 from .hard_transformer import HardTransformer, exact_affine_grid
 from .local_feature_extractor import LocalFeatureExtractor
+from .reference_pool import ReferencePool
+from .shape_refiner import (LinearShapeRefiner, apply_shape_refiner,
+                            fit_shape_refiner)
 from .soft_transformer import SoftTransformer
 
 __all__ = [
-    'HardTransformer', 'LocalFeatureExtractor', 'SoftTransformer',
-    'exact_affine_grid'
+    'HardTransformer', 'LinearShapeRefiner', 'LocalFeatureExtractor',
+    'ReferencePool',
+    'SoftTransformer', 'apply_shape_refiner', 'exact_affine_grid',
+    'fit_shape_refiner'
 ]

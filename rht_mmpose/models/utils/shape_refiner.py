@@ -1,4 +1,5 @@
-"""A linear shape refiner fitted on a model's own training-set predictions.
+"""A linear shape refiner fitted on a model's own training-set predictions,
+and :class:`LinearShapeRefiner`, the part of a model that applies it.
 
 Small heatmap models leave semi-landmarks along a contour (nose ridge,
 jaw) without a position along it: their heatmaps become one shared ridge
@@ -11,9 +12,13 @@ Note:
     - N: faces
     - K: landmarks
 """
-from typing import Dict, Sequence
+from typing import Dict, Optional, Sequence
 
 import numpy as np
+import torch
+from torch import nn
+
+from mmpose.registry import MODELS
 
 
 def has_frame(shapes: np.ndarray, anchors: Sequence[int]) -> np.ndarray:
@@ -102,7 +107,8 @@ def fit_shape_refiner(pred: np.ndarray,
 
 def apply_shape_refiner(pred: np.ndarray,
                         refiner: Dict[str, np.ndarray]) -> np.ndarray:
-    """Refine predicted shapes (N, K, 2) -> (N, K, 2), image coordinates."""
+    """Refine predicted shapes (N, K, 2) -> (N, K, 2), image coordinates.
+    Every shape needs a frame (:func:`has_frame`)."""
     pred = _check_shapes('pred', pred)
     n, k, _ = pred.shape
     if refiner['weight'].shape != (2 * k, 2 * k):
@@ -113,3 +119,78 @@ def apply_shape_refiner(pred: np.ndarray,
     x = to_frame(pred, frame).reshape(n, 2 * k)
     y = (x - refiner['mean_pred']) @ refiner['weight'] + refiner['mean_gt']
     return from_frame(y.reshape(n, k, 2), frame)
+
+
+REFINER_BUFFERS = ('anchors', 'mean_pred', 'mean_gt', 'weight')
+
+
+@MODELS.register_module()
+class LinearShapeRefiner(nn.Module):
+    """The shape refiner of a model, declared in its head's config and saved
+    in its state dict (``anchors`` (2,), ``mean_pred`` / ``mean_gt`` (2K,),
+    ``weight`` (2K, 2K), float64 like the fit).
+
+    Until :meth:`set_fit` installs a fit (or a checkpoint with one is
+    loaded) it is the identity, so a model trains and tests unrefined and
+    the same config later ships with its refiner. A shape whose anchor
+    landmarks coincide has no frame and is returned raw.
+
+    Args:
+        num_keypoints (int): K
+        anchors (Sequence[int]): the two landmarks of the frame (300-W:
+            outer eye corners 36, 45)
+    """
+
+    def __init__(self, num_keypoints: int,
+                 anchors: Sequence[int] = (36, 45)):
+        super().__init__()
+        anchors = [int(i) for i in anchors]
+        if len(anchors) != 2 or anchors[0] == anchors[1] \
+                or not all(0 <= i < num_keypoints for i in anchors):
+            raise ValueError(f'anchors {tuple(anchors)} must be two '
+                             f'different landmarks in [0, {num_keypoints})')
+        self.num_keypoints = num_keypoints
+        k2 = 2 * num_keypoints
+        self.register_buffer('anchors', torch.tensor(anchors))
+        self.register_buffer('mean_pred', torch.zeros(k2, dtype=torch.float64))
+        self.register_buffer('mean_gt', torch.zeros(k2, dtype=torch.float64))
+        # all zeros = not fitted (a fit of real shapes is never all zeros)
+        self.register_buffer('weight', torch.zeros(k2, k2,
+                                                   dtype=torch.float64))
+
+    @property
+    def fitted(self) -> bool:
+        """Whether a fit is installed."""
+        return bool(self.weight.abs().sum() > 0)
+
+    def set_fit(self, fit: Dict[str, np.ndarray]) -> None:
+        """Install a fit of :func:`fit_shape_refiner`."""
+        k2 = 2 * self.num_keypoints
+        weight = np.asarray(fit['weight'], np.float64)
+        if weight.shape != (k2, k2):
+            raise ValueError(f'refiner fitted for {weight.shape[0] // 2} '
+                             f'landmarks, expected {self.num_keypoints}')
+        for name in REFINER_BUFFERS:
+            value = torch.as_tensor(np.asarray(fit[name]))
+            buf = getattr(self, name)
+            buf.copy_(value.to(buf.dtype))
+
+    def get_fit(self) -> Optional[Dict[str, np.ndarray]]:
+        """The installed fit as numpy arrays (None when not fitted)."""
+        if not self.fitted:
+            return None
+        return {name: getattr(self, name).cpu().numpy()
+                for name in REFINER_BUFFERS}
+
+    def refine(self, keypoints: np.ndarray) -> np.ndarray:
+        """(N, K, 2) -> (N, K, 2) image coordinates, same dtype; shapes
+        without a frame stay as they are."""
+        fit = self.get_fit()
+        if fit is None:
+            return keypoints
+        kpts = np.asarray(keypoints)
+        out = kpts.copy()
+        ok = has_frame(kpts, fit['anchors'])
+        if ok.any():
+            out[ok] = apply_shape_refiner(kpts[ok], fit).astype(kpts.dtype)
+        return out

@@ -95,7 +95,7 @@ def normalise(img_bgr):
 def test_reference_images_normalised_like_inputs():
     model = MODELS.build(tiny_cfg())
     img = torch.randint(0, 256, (2, 3, 32, 32)).float()
-    torch.testing.assert_close(model.normalize_ref_images(img), normalise(img))
+    torch.testing.assert_close(model.reference_pool.normalize(img), normalise(img))
     samples = make_samples(2, 25, 19, 64, 32, 32)
     inputs = torch.randn(2, 3, 64, 64)
     (refs, ) = model.get_references(inputs, samples)
@@ -154,7 +154,7 @@ def test_bad_input_size():
 
 
 def pool_model():
-    model = MODELS.build(tiny_cfg(ref_mode='most_similar'))
+    model = MODELS.build(tiny_cfg(ref_mode='descriptor'))
     model.eval()
     g = torch.Generator().manual_seed(5)
     target = torch.randint(0, 256, (32, 32, 3), generator=g,
@@ -164,12 +164,12 @@ def pool_model():
         torch.full((32, 32, 3), 128, dtype=torch.uint8), target,
         ramp.view(1, 32, 1).expand(32, 32, 3)
     ]).numpy()
-    heatmaps = torch.rand(3, 25, 32, 32, generator=g).numpy()
-    model.set_reference_pool(pool, heatmaps)
+    keypoints = (torch.rand(3, 19, 2, generator=g) * 31).numpy()
+    model.set_reference_pool(pool, keypoints)
     return model, target
 
 
-def test_pool_most_similar_returns_the_target_itself():
+def test_pool_descriptor_returns_the_target_itself():
     model, target = pool_model()
     # the 64x64 input whose 'area' downsample is exactly the pooled target
     img = target.permute(2, 0, 1)[None].float()
@@ -181,13 +181,13 @@ def test_pool_most_similar_returns_the_target_itself():
     assert samples[0].metainfo['ref_pool_index'] == [1]
     torch.testing.assert_close(refs[0]['ref_img'], normalise(img))
     torch.testing.assert_close(refs[0]['ref_heatmaps'],
-                               model.pool_heatmaps[1:2].float())
+                               model.reference_pool.heatmaps[1:2].float())
     assert out[0].pred_instances.keypoints.shape == (1, 19, 2)
 
     model.test_cfg.update(ref_mode='fixed', ref_index=2)
-    assert model.select_pool_indices(refs[0]['target_small'], 'fixed',
-                                      ref_index=2).tolist() == [[2]]
-    model.test_cfg.update(ref_mode='most_similar', num_refs=2)
+    assert model.reference_pool.select(model.head, refs[0]['target_small'],
+                                       'fixed', ref_index=2).tolist() == [[2]]
+    model.test_cfg.update(ref_mode='descriptor', num_refs=2)
     with torch.no_grad():
         refs = model.get_references(inputs, samples)
     assert len(refs) == 2 and samples[0].metainfo['ref_pool_index'][0] == 1
@@ -199,10 +199,17 @@ def test_pool_survives_state_dict_round_trip():
     assert fresh.pool_size == 0
     fresh.load_state_dict(model.state_dict(), strict=True)
     assert fresh.pool_size == 3
-    for name in ('pool_images', 'pool_heatmaps', 'pool_descriptors'):
-        assert torch.equal(getattr(fresh, name), getattr(model, name))
-    assert fresh.pool_images.dtype == torch.uint8
-    assert fresh.pool_heatmaps.dtype == torch.float16
+    for name in ('images', 'keypoints', 'descriptors', 'heatmaps'):
+        assert torch.equal(getattr(fresh.reference_pool, name),
+                           getattr(model.reference_pool, name))
+    assert fresh.reference_pool.images.dtype == torch.uint8
+    assert fresh.reference_pool.heatmaps.dtype == torch.float16
+    # the heatmaps are rendered, not saved: 3 tensors of the pool in the
+    # state dict
+    assert sorted(k for k in model.state_dict()
+                  if k.startswith('reference_pool.')) == [
+                      'reference_pool.descriptors', 'reference_pool.images',
+                      'reference_pool.keypoints']
 
 
 def test_empty_pool_and_no_refs_raises():
@@ -214,7 +221,7 @@ def test_empty_pool_and_no_refs_raises():
 
 def test_baseline_needs_no_reference():
     model = MODELS.build(tiny_cfg(with_reference=False))
-    assert not hasattr(model, 'pool_images')
+    assert not hasattr(model, 'reference_pool')
     assert not hasattr(model.head, 'stm')
     samples = make_samples(2, 25, 19, 64, 32, 32, with_refs=False)
     losses = model.loss(torch.randn(2, 3, 64, 64), samples)
@@ -239,7 +246,7 @@ def brute_force_match_scores(query, keys):
 
 
 @pytest.mark.parametrize('cached', [True, False])
-def test_best_match_scores_equal_brute_force_and_pick_the_target(cached):
+def test_stm_match_scores_equal_brute_force_and_pick_the_target(cached):
     model, target = pool_model()
     model.test_cfg.update(cache_pool_features=cached)
     img = target.permute(2, 0, 1)[None].float()
@@ -250,9 +257,10 @@ def test_best_match_scores_equal_brute_force_and_pick_the_target(cached):
     with torch.no_grad():
         query = model.head.extract_query(batch)
         keys = model.head.extract_query(
-            model.normalize_ref_images(model.pool_images))
-        scores = model.match_scores(query)
-        idx = model.select_pool_indices(batch, 'best_match', num_refs=2)
+            model.reference_pool.normalize(model.reference_pool.images))
+        scores = model.reference_pool.match_scores(model.head, query, cached)
+        idx = model.reference_pool.select(model.head, batch, 'stm_match',
+                                          num_refs=2, cached=cached)
     expected = brute_force_match_scores(query, keys)
     torch.testing.assert_close(scores.double(), expected, atol=1e-5,
                                rtol=1e-5)
@@ -264,16 +272,17 @@ def test_best_match_scores_equal_brute_force_and_pick_the_target(cached):
     assert idx[1].tolist() == expected[1].topk(2).indices.tolist()
 
 
-def test_best_match_needs_stm():
-    cfg = tiny_cfg(ref_mode='best_match')
+def test_stm_match_needs_stm():
+    cfg = tiny_cfg(ref_mode='stm_match')
     cfg['head']['use_stm'] = False
     model = MODELS.build(cfg).eval()
     g = torch.Generator().manual_seed(0)
     model.set_reference_pool(
         torch.randint(0, 256, (2, 32, 32, 3), generator=g,
                       dtype=torch.uint8).numpy(),
-        torch.rand(2, 25, 32, 32, generator=g).numpy())
-    with pytest.raises(ValueError, match="'best_match' needs the head's STM"):
+        (torch.rand(2, 19, 2, generator=g) * 31).numpy())
+    with pytest.raises(ValueError, match="'stm_match' needs the head's STM"):
         with torch.no_grad():
-            model.select_pool_indices(torch.randn(1, 3, 32, 32),
-                                      'best_match')
+            model.reference_pool.select(model.head,
+                                        torch.randn(1, 3, 32, 32),
+                                        'stm_match')

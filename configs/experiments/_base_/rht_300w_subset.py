@@ -5,7 +5,7 @@
 # Codec (68 landmark + 13 boundary heatmaps), augmentation and reference
 # modes: rht_face_common.py. Children reuse `codec` (head) and may override
 # any dataloader key.
-_base_ = ['./rht_face_common.py']
+_base_ = ['../../_base_/datasets/rht_face_common.py']
 
 data_root = '../shared/data/300w_subset'
 cache_dir = 'work_dirs/rht_cache'  # the .pts -> json cache

@@ -5,7 +5,7 @@
 #   model.backbone.init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet50')
 _base_ = [
     'mmpose::_base_/default_runtime.py',
-    './_base_/datasets/rht_300w_subset.py',
+    './_base_/rht_300w_subset.py',
 ]
 
 custom_imports = dict(imports=['rht_mmpose'], allow_failed_imports=False)

@@ -1,0 +1,39 @@
+# The shipped model checkpoints/rht_res18_s_match_300w.pth: the bundled default: RHT-R-S + correspondence loss, its own 48-face reference pool (the 10 most similar averaged), with its linear shape refiner
+# (fitted on its own training-face predictions), as tools/test.py
+# evaluates it and as the demo and the API run it: ground-truth landmark
+# boxes, flip test, every reference from the model itself (no SIFT search
+# over the training set), on the 300-W common subset (HELEN test 330 + LFPW
+# test 224), with each part reported on its own.
+#   python tools/test.py configs/experiments/bundled/rht_res18_s_match_300w.py \
+#       checkpoints/rht_res18_s_match_300w.pth
+_base_ = ['../rht_res18_s_match_300w_cpu_stage2.py']
+
+load_from = None  # the weights are the checkpoint given to tools/test.py
+
+model = dict(
+    shape_refiner=dict(
+        type='LinearShapeRefiner', num_keypoints=68, anchors=(36, 45)))
+
+test_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='GetBBoxCenterScale', padding=1.25),
+    dict(type='TopdownAffine', input_size={{_base_.codec.input_size}}),
+    dict(
+        type='PackPoseInputs',
+        meta_keys=('id', 'img_id', 'img_path', 'ori_shape', 'img_shape',
+                   'input_size', 'input_center', 'input_scale', 'flip',
+                   'flip_direction', 'flip_indices', 'dataset_name',
+                   'subset')),
+]
+test_dataloader = dict(
+    batch_size=16,
+    num_workers=1,
+    dataset=dict(
+        _delete_=True,
+        type='Face300WPtsDataset',
+        data_root={{_base_.data_root}},
+        pts_folders=['helen/testset', 'lfpw/testset'],
+        cache_dir={{_base_.cache_dir}},
+        test_mode=True,
+        pipeline=test_pipeline))
+test_evaluator = dict(subset_tags=['helen', 'lfpw'])
