@@ -24,4 +24,5 @@ model = dict(
         out_channels=68,
         loss=dict(type='KeypointMSELoss', use_target_weight=True),
         decoder=codec),
-    test_cfg=dict(flip_test=True, flip_mode='heatmap', shift_heatmap=True))
+    # UDP heatmaps: the flipped-back heatmap needs no shift (heatmap_300w.py)
+    test_cfg=dict(flip_test=True, flip_mode='heatmap', shift_heatmap=False))

@@ -55,7 +55,8 @@ val_pipeline = [
     dict(type='PackPoseInputs'),
 ]
 
-# batch 8 per GPU (paper: 8 GPUs)
+# batch 8 per GPU: the decision of ../rht_runtime.py (batch_per_gpu, with
+# the override for the other reading of the paper)
 train_dataloader = dict(
     batch_size=8,
     num_workers=4,

@@ -27,4 +27,12 @@ model = dict(
         in_scale=1,
         trans_loss_weight=0.1,
         trans_loss_detach=True),
-    test_cfg=dict(flip_test=True, ref_mode='descriptor', num_refs=1))
+    # flip test with the exact shift for the heatmap stride: the paper's
+    # heatmaps are 128x128 for the 256x256 input, stride s = 2, and the
+    # flipped-back heatmap sits 1 - 1/s = 0.5 px left of the true one
+    # (tests/test_configs/test_paper_protocols.py decodes a perfect heatmap)
+    test_cfg=dict(
+        flip_test=True,
+        shift_heatmap=0.5,
+        ref_mode='descriptor',
+        num_refs=1))
