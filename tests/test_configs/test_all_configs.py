@@ -110,8 +110,15 @@ def codec_channels(codec_cfg, landmark_flip_indices):
     return codec, getattr(codec, 'num_boundaries', None) or 0
 
 
+def unwrap_split(ds_cfg):
+    """The face dataset inside configs/val_split/'s FaceTrainValSplit."""
+    while ds_cfg['type'] == 'FaceTrainValSplit':
+        ds_cfg = ds_cfg['dataset']
+    return ds_cfg
+
+
 def dataset_meta(ds_cfg):
-    cls = DATASETS.get(ds_cfg['type'])
+    cls = DATASETS.get(unwrap_split(ds_cfg)['type'])
     with warnings.catch_warnings():  # mmpose finds its metainfo file itself
         warnings.simplefilter('ignore', UserWarning)
         return parse_pose_metainfo(copy.deepcopy(cls.METAINFO))
@@ -210,7 +217,10 @@ def _on_samples(ds_cfg):
     two-image format samples of its kind."""
     ds_cfg = copy.deepcopy(ds_cfg)
 
+    split = 'FaceTrainValSplit' in repr(ds_cfg)
+
     def swap(inner):
+        inner = unwrap_split(inner)
         sub = SAMPLE_DIRS[inner['type']]
         inner.update(
             data_root=osp.join(SAMPLES, sub),
@@ -221,11 +231,14 @@ def _on_samples(ds_cfg):
         swap(ds_cfg['dataset'])
         pool = ds_cfg.get('ref_pool')
         if pool is not None:
-            if pool['type'] not in SAMPLE_DIRS:  # another pool format
+            if unwrap_split(pool)['type'] not in SAMPLE_DIRS:  # other
                 return None
             swap(pool)
     else:
         swap(ds_cfg)
+    if split and SAMPLE_DIRS[unwrap_split(
+            ds_cfg.get('dataset', ds_cfg))['type']] != 'wflw':
+        return None  # a split of two faces leaves no other reference
     return ds_cfg
 
 

@@ -24,8 +24,19 @@ test_faces = dict(
     test_mode=True)
 
 train_dataloader = dict(dataset=dict(dataset=train_faces))
+# the metric's normaliser, box_size, travels with every test sample
+# (mmpose's AFLWDataset reads it in test mode; PackPoseInputs keeps only the
+# meta keys it is told)
+val_pipeline = _base_.val_pipeline
+val_pipeline[-1] = dict(
+    type='PackPoseInputs',
+    meta_keys=('id', 'img_id', 'img_path', 'category_id', 'crowd_index',
+               'ori_shape', 'img_shape', 'input_size', 'input_center',
+               'input_scale', 'flip', 'flip_direction', 'flip_indices',
+               'raw_ann_info', 'dataset_name', 'box_size'))
 val_dataloader = dict(
-    dataset=dict(dataset=test_faces, ref_pool=train_faces))
+    dataset=dict(
+        dataset=test_faces, ref_pool=train_faces, pipeline=val_pipeline))
 test_dataloader = val_dataloader
 
 # AFLW: the compared numbers (HRNet 1.57 / 1.46, LUVLi 1.39 / 1.19) divide

@@ -759,8 +759,9 @@ def _box_size_of(ds: dict) -> float:
         raise KeyError(
             f"norm_mode 'box_size' needs the annotation's box_size, but data "
             f'sample {ds.get("img_id")!r} ({ds.get("img_path")!r}) has none '
-            f'(expected box_size or raw_ann_info.box_size, as mmpose\'s '
-            f'AFLW annotations give)')
+            f'(expected box_size or raw_ann_info.box_size: mmpose\'s '
+            f'AFLWDataset reads it in test mode; add \'box_size\' to '
+            f'PackPoseInputs(meta_keys=...))')
     return float(np.asarray(val, dtype=np.float64).reshape(-1)[0])
 
 
