@@ -13,6 +13,7 @@ deviation.
         [--work-dir DIR] [--out five_fixed.json]
 """
 import argparse
+import copy
 import json
 import os.path as osp
 import sys
@@ -69,7 +70,7 @@ def run_fixed_references(cfg, test_one: Callable[[object], dict]
                          f'expected the list of reference faces')
     runs = []
     for i in indices:
-        one = cfg.copy()
+        one = copy.deepcopy(cfg)
         for key in ('val_dataloader', 'test_dataloader'):
             ds = one[key]['dataset']
             ds['ref_mode'] = 'fixed'
