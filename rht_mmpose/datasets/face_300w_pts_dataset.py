@@ -11,6 +11,17 @@ from .annotation_checks import check_annotations
 from .pts_to_coco import convert, list_pts
 
 DEFAULT_CACHE_DIR = osp.join('work_dirs', 'rht_cache')
+SPLITS = ('train', 'val')
+
+
+def read_split_file(path: str) -> list:
+    """Image paths (relative to the data root, '/'-separated) of a split
+    file; blank lines and ``#`` comments skipped."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'split file {path!r} does not exist')
+    with open(path) as f:
+        lines = [ln.split('#', 1)[0].strip() for ln in f]
+    return [ln for ln in lines if ln]
 
 
 def pts_json_path(data_root: str, pts_folders: Sequence[str],
@@ -50,11 +61,19 @@ class Face300WPtsDataset(Face300WDataset):
     ``subset_tags=['helen', 'lfpw']`` reports each part of a combined test
     set (pack it with ``PackPoseInputs(meta_keys=(..., 'subset'))``).
 
+    A validation split carved from training faces is a text file of image
+    paths relative to ``data_root``, one per line (``#`` starts a comment;
+    ``tools/dataset_converters/make_val_split.py`` writes one):
+    ``split='train'`` drops the faces it lists, ``split='val'`` keeps only
+    them, so the two sides never share a face.
+
     Args:
         data_root (str): Folder holding ``pts_folders``.
         pts_folders (Sequence[str]): e.g. ``['afw', 'helen/trainset']``.
         cache_dir (str, optional): Where the json goes. Defaults to
             ``work_dirs/rht_cache`` (relative to the working directory).
+        split_file (str, optional): the validation faces (see above).
+        split (str): ``'train'`` or ``'val'`` side of ``split_file``.
         **kwargs: The other arguments of ``Face300WDataset`` (not
             ``ann_file`` / ``data_prefix``).
     """
@@ -63,11 +82,17 @@ class Face300WPtsDataset(Face300WDataset):
                  data_root: str,
                  pts_folders: Sequence[str],
                  cache_dir: Optional[str] = None,
+                 split_file: Optional[str] = None,
+                 split: str = 'train',
                  **kwargs) -> None:
         for key in ('ann_file', 'data_prefix'):
             if key in kwargs:
                 raise ValueError(f'{self.__class__.__name__} sets {key} '
                                  f'itself; got {key}={kwargs[key]!r}')
+        if split not in SPLITS:
+            raise ValueError(f'split {split!r}, expected one of {SPLITS}')
+        self.split_file = split_file
+        self.split = split
         if isinstance(pts_folders, str):
             pts_folders = [pts_folders]
         self.pts_folders = list(pts_folders)
@@ -84,13 +109,28 @@ class Face300WPtsDataset(Face300WDataset):
             **kwargs)
 
     def load_data_list(self) -> list:
-        """MMPose's list, each face with its ``subset``."""
+        """MMPose's list, each face with its ``subset``, restricted to one
+        side of ``split_file``."""
         data_list = super().load_data_list()
         root = osp.abspath(self.data_root)
+        listed = None if self.split_file is None else set(
+            read_split_file(self.split_file))
+        kept = []
         for info in data_list:
-            rel = osp.relpath(osp.abspath(info['img_path']), root)
-            info['subset'] = rel.replace(os.sep, '/').split('/')[0]
-        return data_list
+            rel = osp.relpath(osp.abspath(info['img_path']),
+                              root).replace(os.sep, '/')
+            info['subset'] = rel.split('/')[0]
+            if listed is None or (rel in listed) == (self.split == 'val'):
+                kept.append(info)
+        if listed is not None:
+            found = len(data_list) - len(kept) if self.split == 'train' \
+                else len(kept)
+            if found != len(listed):
+                raise ValueError(
+                    f'split file {self.split_file!r} lists {len(listed)} '
+                    f'faces, {found} of them are in {self.pts_folders} under '
+                    f'{self.data_root!r}: every listed face must be there')
+        return kept
 
     def full_init(self) -> None:
         """Load the json, then check every annotation."""

@@ -70,7 +70,8 @@ def save_small_rht_checkpoint(path: str, data_root: str,
     from mmengine.registry import init_default_scope
     from mmpose.models import build_pose_estimator
     from rht_mmpose.apis.inference import (_dataset_meta_from_config,
-                                           _read_pts, render_reference_pool)
+                                           render_reference_pool)
+    from rht_mmpose.utils.io import read_pts
     init_default_scope('mmpose')
     cfg = small_rht_config()
     torch.manual_seed(seed)
@@ -80,8 +81,8 @@ def save_small_rht_checkpoint(path: str, data_root: str,
     files = sorted(glob.glob(osp.join(data_root, '300w_subset', 'afw',
                                       '*.jpg')))[:num_refs]
     pool = render_reference_pool(model, files,
-                                 [_read_pts(f[:-4] + '.pts') for f in files])
-    model.set_reference_pool(pool['images'], pool['heatmaps'])
+                                 [read_pts(f[:-4] + '.pts') for f in files])
+    model.set_reference_pool(pool['images'], pool['keypoints'])
     meta = dict(dataset_meta=model.dataset_meta, cfg=cfg.pretty_text)
     torch.save(dict(state_dict=model.state_dict(), meta=meta), path)
     return path

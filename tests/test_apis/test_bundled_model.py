@@ -14,6 +14,7 @@ import pytest
 
 from rht_mmpose import apis
 from rht_mmpose.apis import inference_faces, init_face_model
+from rht_mmpose.utils.io import read_pts
 
 BUNDLED_CHECKPOINT = apis.BUNDLED_CHECKPOINT
 
@@ -32,13 +33,6 @@ FACES = ['296814969_3', '2968560214_1', '2968784797_1', '296961468_1',
 NME_IO_MAX = 0.05
 
 
-def _read_pts(path):
-    lines = open(path).read().split('\n')
-    start, end = lines.index('{') + 1, lines.index('}')
-    return np.array([[float(v) for v in ln.split()[:2]]
-                     for ln in lines[start:end]])
-
-
 def test_bundled_model_accuracy_on_300w_test_faces(data_root):
     if BUNDLED_CHECKPOINT is None:
         assert not osp.exists(apis.BUNDLED_CHECKPOINT), (
@@ -52,7 +46,7 @@ def test_bundled_model_accuracy_on_300w_test_faces(data_root):
     nmes = []
     for name in FACES:
         img = cv2.imread(osp.join(folder, name + '.jpg'))
-        gt = _read_pts(osp.join(folder, name + '.pts'))
+        gt = read_pts(osp.join(folder, name + '.pts'))
         box = np.concatenate([gt.min(0), gt.max(0)])[None]
         pred = inference_faces(model, img, box)[0].pred_instances.keypoints[0]
         iod = np.linalg.norm(gt[36] - gt[45])

@@ -153,8 +153,8 @@ def _fake_rht_model(codec):
             self.dataset_meta = dict(num_keypoints=5)
             self.installed = None
 
-        def set_reference_pool(self, images, heatmaps):
-            self.installed = (images, heatmaps)
+        def set_reference_pool(self, images, keypoints):
+            self.installed = (images, keypoints)
 
     return Model()
 
@@ -182,7 +182,7 @@ def test_reference_pool_heatmaps_peak_at_the_landmarks():
     installed = set_user_reference_pool(
         model, dict(images=[img, img], keypoints=[kpts, kpts]))
     assert model.installed[0].shape == (2, 32, 32, 3)
-    np.testing.assert_array_equal(model.installed[1], installed['heatmaps'])
+    np.testing.assert_array_equal(model.installed[1], installed['keypoints'])
 
 
 def test_reference_pool_errors(small_model):

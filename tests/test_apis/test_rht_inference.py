@@ -11,7 +11,7 @@ import torch
 from rht_mmpose.apis import (HaarFaceDetector, get_reference_used,
                              inference_faces, init_face_model,
                              set_user_reference_pool)
-from rht_mmpose.apis.inference import _read_pts
+from rht_mmpose.utils.io import read_pts
 from tests.test_apis.small_model import save_small_rht_checkpoint
 
 
@@ -36,7 +36,7 @@ def test_pool_is_loaded_and_used(rht_model, data_root):
         assert 0 <= i < 3
         np.testing.assert_array_equal(
             ref['image'],
-            rht_model.pool_images[i].permute(1, 2, 0).numpy())
+            rht_model.reference_pool.images[i].permute(1, 2, 0).numpy())
         assert ref['heatmaps'].shape == (81, 32, 32)
 
 
@@ -45,13 +45,13 @@ def test_user_pool_replaces_the_built_in_one(rht_model, data_root):
                                       'trainset', '*.jpg')))[:2]
     pool = set_user_reference_pool(
         rht_model,
-        dict(images=files, keypoints=[_read_pts(f[:-4] + '.pts')
+        dict(images=files, keypoints=[read_pts(f[:-4] + '.pts')
                                       for f in files]))
     assert rht_model.pool_size == 2
     np.testing.assert_array_equal(
-        rht_model.pool_images.permute(0, 2, 3, 1).numpy(), pool['images'])
+        rht_model.reference_pool.images.permute(0, 2, 3, 1).numpy(), pool['images'])
     np.testing.assert_allclose(
-        rht_model.pool_heatmaps.float().numpy(), pool['heatmaps'], atol=1e-3)
+        rht_model.reference_pool.heatmaps.float().numpy(), pool['heatmaps'], atol=1e-3)
     # the rendered landmark channels peak at the landmarks (32 px maps)
     kpts = pool['keypoints'][0]
     for k in (36, 45, 30):

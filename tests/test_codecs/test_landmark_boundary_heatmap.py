@@ -12,6 +12,7 @@ from mmpose.datasets.transforms import (GetBBoxCenterScale, LoadImage,
 from rht_mmpose.codecs import (LandmarkBoundaryHeatmap, boundary_flip_indices,
                                catmull_rom_curve, get_boundaries,
                                render_boundary_heatmap)
+from rht_mmpose.utils.io import read_pts
 
 # 300W flip pairs (MMPose 300w metainfo 'swap'), written out independently.
 FLIP_300W = (list(range(16, -1, -1)) + list(range(26, 16, -1)) +
@@ -21,14 +22,6 @@ FLIP_300W = (list(range(16, -1, -1)) + list(range(26, 16, -1)) +
              [64, 63, 62, 61, 60] + [67, 66, 65])
 
 
-def _read_pts(path):
-    with open(path) as f:
-        lines = [ln.strip() for ln in f if ln.strip()]
-    start = lines.index('{') + 1
-    return np.array([[float(v) for v in ln.split()]
-                     for ln in lines[start:lines.index('}')]], np.float32)
-
-
 @pytest.fixture(scope='module')
 def faces_256(data_root):
     """Four real 300W faces warped to 256x256: (F, 68, 2) keypoints."""
@@ -36,7 +29,7 @@ def faces_256(data_root):
         glob.glob(osp.join(data_root, '300w_subset/helen/testset/*.pts')))[:4]
     out = []
     for pts in pts_files:
-        kpts = _read_pts(pts)
+        kpts = read_pts(pts)
         img_path = glob.glob(osp.splitext(pts)[0] + '.*g')[0]
         x0, y0 = kpts.min(0)
         x1, y1 = kpts.max(0)

@@ -65,3 +65,60 @@ def test_rejects_ann_file_and_missing_folder(tiny_root, tmp_path):
         DATASETS.build(
             dict(type='Face300WPtsDataset', data_root=tiny_root,
                  pts_folders=['nowhere'], cache_dir=str(tmp_path)))
+
+
+def test_split_file_sides_are_disjoint_and_carry_their_subset(tiny_root,
+                                                              tmp_path):
+    faces = sorted(glob.glob(osp.join(tiny_root, 'faces', '*.jpg')))
+    listed = [osp.relpath(faces[1], tiny_root), osp.relpath(
+        glob.glob(osp.join(tiny_root, 'pool', '*.jpg'))[0], tiny_root)]
+    split = tmp_path / 'val.txt'
+    split.write_text('# two validation faces\n' + '\n'.join(listed) +
+                     '\n\n')
+    sides = {}
+    for side in ('train', 'val'):
+        ds = DATASETS.build(dict(
+            type='Face300WPtsDataset', data_root=tiny_root,
+            pts_folders=['faces', 'pool'], cache_dir=str(tmp_path / 'c'),
+            split_file=str(split), split=side))
+        sides[side] = [osp.relpath(ds.get_data_info(i)['img_path'],
+                                   tiny_root) for i in range(len(ds))]
+        subsets = {ds.get_data_info(i)['subset'] for i in range(len(ds))}
+        assert subsets == {'faces', 'pool'}
+    assert sorted(sides['val']) == sorted(listed)
+    assert len(sides['train']) == 9 - 2
+    assert not set(sides['train']) & set(sides['val'])
+    # a listed face that is not in the folders is an error, not a skip
+    split.write_text('\n'.join(listed + ['faces/missing.jpg']))
+    with pytest.raises(ValueError, match='lists 3 faces, 2 of them are in'):
+        DATASETS.build(dict(
+            type='Face300WPtsDataset', data_root=tiny_root,
+            pts_folders=['faces', 'pool'], cache_dir=str(tmp_path / 'c'),
+            split_file=str(split), split='val'))
+    with pytest.raises(ValueError, match="split 'test', expected one of"):
+        DATASETS.build(dict(
+            type='Face300WPtsDataset', data_root=tiny_root,
+            pts_folders=['faces'], cache_dir=str(tmp_path / 'c'),
+            split_file=str(split), split='test'))
+
+
+def test_make_val_split_is_stratified_and_keeps_photos_whole(tmp_path):
+    from tests.conftest import load_script
+    tool = load_script('tools/dataset_converters/make_val_split.py',
+                       'rht_make_val_split')
+    root = tmp_path / 'root'
+    for folder, stems in (('a', [f'{p}_{f}' for p in range(10)
+                                 for f in (1, 2)]),
+                          ('b', [f'image_{i:04d}' for i in range(30)])):
+        (root / folder).mkdir(parents=True)
+        for stem in stems:
+            (root / folder / f'{stem}.pts').write_text('')
+            (root / folder / f'{stem}.jpg').write_bytes(b'')
+    val = tool.stratified_split(str(root), ['a', 'b'], 0.2, seed=0)
+    a = [v for v in val if v.startswith('a/')]
+    b = [v for v in val if v.startswith('b/')]
+    assert len(a) == 4 and len(b) == 6  # 20 % of 20 and of 30
+    photos = {osp.basename(v).split('_')[0] for v in a}
+    assert len(photos) == 2  # two whole photos of two faces each
+    assert val == tool.stratified_split(str(root), ['a', 'b'], 0.2, seed=0)
+    assert val != tool.stratified_split(str(root), ['a', 'b'], 0.2, seed=1)

@@ -85,11 +85,11 @@ def test_random_never_self_and_redrawn(tiny_root, codec, val_pipeline,
     assert ds.num_descriptor_computations == 0  # random needs no SIFT
 
 
-def test_most_similar_finds_rotated_copy_and_cache_is_reused(
+def test_sift_finds_rotated_copy_and_cache_is_reused(
         tiny_root, codec, val_pipeline, tmp_path):
     cache = str(tmp_path / 'sift')
     ds = wrapper(tiny_root, codec, val_pipeline, cache,
-                 ref_mode='most_similar')
+                 ref_mode='sift')
     names = [
         osp.basename(ds.get_data_info(i)['img_path']) for i in range(len(ds))
     ]
@@ -102,12 +102,12 @@ def test_most_similar_finds_rotated_copy_and_cache_is_reused(
     assert ds[orig]['data_samples'].metainfo['ref_index'] == copy
 
     again = wrapper(tiny_root, codec, val_pipeline, cache,
-                    ref_mode='most_similar')
+                    ref_mode='sift')
     assert again.num_descriptor_computations == 0
     np.testing.assert_array_equal(again._best, ds._best)
 
     least = wrapper(tiny_root, codec, val_pipeline, cache,
-                    ref_mode='least_similar')
+                    ref_mode='sift_least')
     assert least.num_descriptor_computations == 0  # same score cache
     for i in range(len(ds)):
         j = least.select_reference(i)
@@ -119,7 +119,7 @@ def test_most_similar_finds_rotated_copy_and_cache_is_reused(
 def test_batched_scores_equal_opencv_bfmatcher(tiny_root, codec,
                                                val_pipeline, tmp_path):
     ds = wrapper(tiny_root, codec, val_pipeline, None,
-                 ref_mode='most_similar')
+                 ref_mode='sift')
     desc, counts = ds.sift.compute_descriptors(ds.dataset)
     assert (counts > 10).all()
     for i in range(3):
@@ -192,3 +192,18 @@ def test_build_errors(tiny_root, codec, val_pipeline, tmp_path, data_root):
     with pytest.raises(ValueError, match='needs `codec`'):
         PairedReferenceDataset(
             dataset=faces_cfg(tiny_root), pipeline=val_pipeline)
+
+
+@pytest.mark.parametrize('mode,message', [
+    ('most_similar', "renamed: use 'sift' \\(dataset\\)"),
+    ('least_similar', "renamed: use 'sift_least'"),
+    ('descriptor', "not a dataset reference selection, expected one of "
+                   "\\('sift', 'sift_least', 'fixed', 'random'\\)"),
+])
+def test_reference_selection_words_mean_one_thing(mode, message):
+    from rht_mmpose.models.utils.reference_selection import check_selection
+    with pytest.raises(ValueError, match=message):
+        check_selection(mode, 'dataset')
+    assert check_selection('stm_match', 'model') == 'stm_match'
+    with pytest.raises(ValueError, match='not a model reference selection'):
+        check_selection('sift', 'model')

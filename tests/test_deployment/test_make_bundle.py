@@ -44,17 +44,38 @@ def test_bundle_weights_config_and_reload(tmp_path, monkeypatch):
             torch.testing.assert_close(value, src[name].half().float())
 
 
-def test_bundle_shape_refiner_is_applied_by_inference_faces(
+def refiner_config(tmp_path):
+    """The smoke model as an RHTPoseEstimator (no reference branch) with a
+    shape refiner declared."""
+    cfg = tmp_path / 'refined.py'
+    cfg.write_text(
+        f"_base_ = [{SMOKE_CONFIG!r}]\n"
+        "model = dict(type='RHTPoseEstimator', shape_refiner=dict("
+        "type='LinearShapeRefiner', num_keypoints=68, anchors=(36, 45)))\n"
+        # mmpose's init_model runs the test pipeline as it is: no targets
+        "test_dataloader = dict(dataset=dict(pipeline=["
+        "dict(type='LoadImage'), dict(type='GetBBoxCenterScale', "
+        "padding=1.25), dict(type='TopdownAffine', input_size=(64, 64)), "
+        "dict(type='PackPoseInputs')]))\n")
+    return str(cfg)
+
+
+def test_bundle_shape_refiner_is_applied_by_the_model(
         tmp_path, monkeypatch, data_root):
+    """make_bundle puts the refiner in the state dict; mmpose's own
+    init_model + inference_topdown, the API and tools/test.py all get the
+    refined keypoints from the model's predict."""
     import os.path as osp
 
     import cv2
     import numpy as np
+    from mmpose.apis import inference_topdown, init_model
 
     from rht_mmpose.apis import inference_faces, init_face_model
-    from rht_mmpose.evaluation.shape_refiner import (_frame, from_frame,
-                                                     to_frame)
+    from rht_mmpose.models.utils.shape_refiner import (_frame, from_frame,
+                                                       to_frame)
     source = save_small_checkpoint(str(tmp_path / 'epoch_20.pth'))
+    config = refiner_config(tmp_path)
     k = 68
     offset = np.zeros((k, 2))
     offset[30] = [0.0, 0.25]  # move the nose tip down a quarter of the IOD
@@ -66,9 +87,11 @@ def test_bundle_shape_refiner_is_applied_by_inference_faces(
     make_bundle = load_script('tools/deployment/make_bundle.py',
                               'rht_make_bundle_refiner')
     monkeypatch.setattr(sys, 'argv', [
-        'make_bundle.py', SMOKE_CONFIG, source, '--out', str(out),
+        'make_bundle.py', config, source, '--out', str(out),
         '--shape-refiner', str(refiner_path)])
     make_bundle.main()
+    state = torch.load(str(out), map_location='cpu')['state_dict']
+    assert state['shape_refiner.weight'].dtype == torch.float64
 
     model = init_face_model(None, str(out), device='cpu')
     img = cv2.imread(osp.join(data_root, 'demo_images', 'astronaut.png'))
@@ -83,34 +106,35 @@ def test_bundle_shape_refiner_is_applied_by_inference_faces(
     assert not np.allclose(refined.pred_instances.keypoints[0, 30],
                            raw_k[0, 30], atol=1e-3)
 
+    plain = init_model(config, str(out), device='cpu')
+    mm = inference_topdown(plain, img, box)[0].pred_instances.keypoints
+    np.testing.assert_allclose(mm, refined.pred_instances.keypoints,
+                               atol=1e-2)
+
     bad = tmp_path / 'bad.refiner.npz'
     np.savez(bad, anchors=np.array([0, 1]), mean_pred=np.zeros(10),
              mean_gt=np.zeros(10), weight=np.eye(10))
     monkeypatch.setattr(sys, 'argv', [
-        'make_bundle.py', SMOKE_CONFIG, source, '--out',
+        'make_bundle.py', config, source, '--out',
         str(tmp_path / 'b2.pth'), '--shape-refiner', str(bad)])
-    with pytest.raises(ValueError, match='fitted for 5 landmarks, the model '
-                       'has 68'):
+    with pytest.raises(ValueError, match='refiner fitted for 5 landmarks, '
+                       'expected 68'):
+        make_bundle.main()
+    assert not (tmp_path / 'b2.pth').exists()
+    # a model whose config declares no refiner refuses one
+    monkeypatch.setattr(sys, 'argv', [
+        'make_bundle.py', SMOKE_CONFIG, source, '--out',
+        str(tmp_path / 'b3.pth'), '--shape-refiner', str(refiner_path)])
+    with pytest.raises(ValueError, match='the config declares none'):
         make_bundle.main()
 
 
-def test_refiner_skips_a_face_without_a_frame(tmp_path, data_root):
-    import os.path as osp
-
-    import cv2
-    import numpy as np
-
-    from rht_mmpose.apis import inference_faces, init_face_model
-    model = init_face_model(
-        None, save_small_checkpoint(str(tmp_path / 'm.pth')), device='cpu')
-    k = 68
-    # anchors 5 and 5 always coincide: no frame, the raw shape is kept
-    model.shape_refiner = dict(anchors=np.array([5, 5]),
-                               mean_pred=np.zeros(2 * k),
-                               mean_gt=np.ones(2 * k), weight=np.eye(2 * k))
-    img = cv2.imread(osp.join(data_root, 'demo_images', 'astronaut.png'))
-    box = np.array([[150, 60, 260, 190]], dtype=np.float32)
-    refined = inference_faces(model, img, box)[0].pred_instances.keypoints
-    raw = inference_faces(model, img, box,
-                          refine=False)[0].pred_instances.keypoints
-    np.testing.assert_array_equal(refined, raw)
+def test_legacy_bundle_is_refused_with_the_upgrade_command(tmp_path):
+    from rht_mmpose.apis import FaceInputError, init_face_model
+    source = save_small_checkpoint(str(tmp_path / 'm.pth'))
+    ckpt = torch.load(source, map_location='cpu')
+    ckpt.setdefault('meta', {})['shape_refiner'] = dict(weight=[[1.0]])
+    legacy = tmp_path / 'legacy.pth'
+    torch.save(ckpt, str(legacy))
+    with pytest.raises(FaceInputError, match='make_bundle.py --upgrade'):
+        init_face_model(None, str(legacy))

@@ -62,26 +62,21 @@ class _HalfThenStall:
         return self._f.__exit__(*exc)
 
 
-class _OsStallingFdopen:
-    """Stands in for ``os`` inside ``rht_mmpose.utils.checkpoint``."""
+def _stalling_open(target: str, marker: str):
+    """Stands in for ``open`` inside ``rht_mmpose.utils.io``: the temp file
+    of ``target``'s atomic write stalls half-way."""
+    real_open = open
 
-    def __init__(self, target: str, marker: str) -> None:
-        self._target = target
-        self._marker = marker
-
-    def fdopen(self, fd, *args, **kwargs):
-        f = os.fdopen(fd, *args, **kwargs)
-        name = osp.basename(os.readlink(f'/proc/self/fd/{fd}'))
-        if name.startswith('.' + self._target + '.'):
-            return _HalfThenStall(f, self._marker)
+    def fake_open(path, mode='r', *args, **kwargs):
+        f = real_open(path, mode, *args, **kwargs)
+        if 'w' in mode and osp.basename(path).startswith('.' + target + '.'):
+            return _HalfThenStall(f, marker)
         return f
 
-    def __getattr__(self, name):
-        return getattr(os, name)
+    return fake_open
 
 
 if os.environ.get('RHT_TEST_STALL_WRITE'):
-    import rht_mmpose.utils.checkpoint as _checkpoint_module
-    _checkpoint_module.os = _OsStallingFdopen(
-        os.environ['RHT_TEST_STALL_WRITE'],
-        os.environ['RHT_TEST_STALL_MARKER'])
+    import rht_mmpose.utils.io as _io_module
+    _io_module.open = _stalling_open(os.environ['RHT_TEST_STALL_WRITE'],
+                                     os.environ['RHT_TEST_STALL_MARKER'])

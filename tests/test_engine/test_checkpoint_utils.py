@@ -11,6 +11,7 @@ from mmengine.fileio.backends import local_backend as mmengine_local_backend
 from mmengine.logging import HistoryBuffer
 
 import rht_mmpose.utils.checkpoint as ckpt_mod
+import rht_mmpose.utils.io as io_mod
 from rht_mmpose.engine import AtomicLocalBackend
 from rht_mmpose.utils import (atomic_write_bytes, check_keypoint_count,
                               load_checkpoint_safe, remove_stale_tmp_files)
@@ -68,14 +69,11 @@ def test_interrupted_write_keeps_previous_file(tmp_path, monkeypatch):
     path = str(tmp_path / 'iter_4.pth')
     AtomicLocalBackend().put(b'complete old checkpoint', path)
 
-    class _Os:
-        def fdopen(self, fd, *a, **k):
-            return _HalfWriteThenDie(os.fdopen(fd, *a, **k))
-
-        def __getattr__(self, name):
-            return getattr(os, name)
-
-    monkeypatch.setattr(ckpt_mod, 'os', _Os())
+    real_open = open
+    monkeypatch.setattr(
+        io_mod, 'open',
+        lambda *a, **k: _HalfWriteThenDie(real_open(*a, **k)),
+        raising=False)
     with pytest.raises(_Killed):
         AtomicLocalBackend().put(b'x' * 1000, path)
     with open(path, 'rb') as f:

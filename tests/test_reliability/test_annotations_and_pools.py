@@ -126,7 +126,7 @@ def test_pool_errors_name_the_pool(small_root, small_codec, small_pipeline,
                ref_pool=coco_cfg(small_root, ann))
 
 
-@pytest.mark.parametrize('mode', ['random', 'most_similar', 'fixed'])
+@pytest.mark.parametrize('mode', ['random', 'sift', 'fixed'])
 def test_pool_of_the_target_alone_is_an_error(small_root, small_codec,
                                               small_pipeline, mode):
     kw = dict(ref_index=0) if mode == 'fixed' else {}

@@ -117,10 +117,10 @@ def test_skip_bad_reference(small_root, small_codec, small_pipeline,
     assert kw['level'] == logging.WARNING
 
 
-def test_skip_bad_reference_most_similar_takes_next_best(
+def test_skip_bad_reference_sift_takes_next_best(
         small_root, small_codec, small_pipeline, tmp_path):
     ds = build(small_root, small_codec, small_pipeline,
-               ref_mode='most_similar', skip_bad_images=True)
+               ref_mode='sift', skip_bad_images=True)
     best = ds.select_reference(0)
     os.remove(image_of(ds, best))
     ref = ds[0]['data_samples'].metainfo['ref_index']

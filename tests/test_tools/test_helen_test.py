@@ -8,12 +8,7 @@ import sys
 import numpy as np
 
 from tests.conftest import REPO_ROOT
-
-
-def _read_pts(path):
-    lines = open(path).read().split('\n')
-    start, end = lines.index('{') + 1, lines.index('}')
-    return np.array([[float(v) for v in ln.split()] for ln in lines[start:end]])
+from rht_mmpose.utils.io import read_pts
 
 
 def test_helen_test_script_on_three_faces(data_root, tmp_path):
@@ -42,7 +37,7 @@ def test_helen_test_script_on_three_faces(data_root, tmp_path):
     assert all(0.01 < v < 0.6 for v in io), io
     # the inter-ocular distance the script used is the one of points 36/45
     stem = data['images'][0]['img_path']
-    gt = _read_pts(osp.join(data_root, '300w_subset', 'helen', 'testset',
+    gt = read_pts(osp.join(data_root, '300w_subset', 'helen', 'testset',
                             stem + '.pts'))
     ratio = data['images'][0]['nme']['inter_pupil'] / io[0]
     iod = np.linalg.norm(gt[36] - gt[45])

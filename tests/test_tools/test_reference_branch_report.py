@@ -9,7 +9,8 @@ import torch
 from tests.conftest import REPO_ROOT, load_script
 
 TOOL = osp.join(REPO_ROOT, 'tools', 'analysis', 'reference_branch_report.py')
-CONFIG = osp.join(REPO_ROOT, 'configs', 'rht_res50_lite_300w_subset.py')
+CONFIG = osp.join(REPO_ROOT, 'configs', 'experiments',
+                  'rht_res50_lite_300w_subset.py')
 
 
 report = load_script(osp.relpath(TOOL, REPO_ROOT), 'branch_report')

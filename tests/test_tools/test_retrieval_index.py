@@ -103,11 +103,11 @@ def test_model_pool_index_beside_checkpoint(tmp_path):
     g = np.random.default_rng(0)
     model.set_reference_pool(
         g.integers(0, 256, (4, 32, 32, 3), dtype=np.uint8),
-        g.random((4, 25, 32, 32), dtype=np.float32))
+        g.random((4, 19, 2), dtype=np.float32) * 31)
     ckpt = str(tmp_path / 'm.pth')
     index = build_model_pool_index(model, ckpt, progress=False)
     np.testing.assert_allclose(index.descriptors,
-                               model.pool_descriptors.numpy(), atol=1e-6)
+                               model.reference_pool.descriptors.numpy(), atol=1e-6)
     assert index.sift_desc.shape == (4, 128, 128)
     path = index_path_for_checkpoint(ckpt)
     mtime = os.stat(path).st_mtime_ns

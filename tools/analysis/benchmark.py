@@ -65,7 +65,8 @@ def model_cfg(name: str):
     arch = 'hrnet_w48' if name.split('-')[1] == 'h' else 'res50'
     lite = '_lite' if name.endswith('-lite') else ''
     cfg = Config.fromfile(
-        osp.join(REPO, 'configs', f'{base}_{arch}{lite}_300w_subset.py'))
+        osp.join(REPO, 'configs', 'experiments',
+                 f'{base}_{arch}{lite}_300w_subset.py'))
     if name.endswith('nocache'):
         cfg.model.test_cfg.cache_pool_features = False
     if NUM_REFS[0] and name.startswith('rht'):
@@ -87,9 +88,9 @@ def build(name: str, device: str, pool_size: int, seed: int = 0):
         r = model.head.ref_size
         g = np.random.default_rng(seed)
         images = g.integers(0, 256, (pool_size, r, r, 3), dtype=np.uint8)
-        heatmaps = g.random((pool_size, model.head.out_channels, r, r),
-                            dtype=np.float32)
-        model.set_reference_pool(images, heatmaps)
+        keypoints = g.random((pool_size, model.head.num_keypoints, 2),
+                             dtype=np.float32) * (r - 1)
+        model.set_reference_pool(images, keypoints)
     return model
 
 
@@ -256,9 +257,11 @@ def worker_model(args) -> dict:
                 and model.test_cfg.get('cache_pool_features', True):
             perm = model.head.channel_flip_indices(flip_indices_300w())
             idx = torch.arange(model.pool_size)
-            model.pool_features(idx, inputs.dtype, inputs.device)
+            model.reference_pool.features(model.head, idx, inputs.dtype,
+                                          inputs.device)
             if model.test_cfg.get('flip_test', False):
-                model.pool_features(idx, inputs.dtype, inputs.device, perm)
+                model.reference_pool.features(model.head, idx, inputs.dtype,
+                                              inputs.device, perm)
     if device.startswith('cuda'):
         torch.cuda.reset_peak_memory_stats()
     t0 = time.perf_counter()

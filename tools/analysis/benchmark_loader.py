@@ -1,11 +1,11 @@
 """Samples/s of a config's train dataloader (paired target + reference,
 augmentation and heatmap encoding included), on the CPU.
 
-    python tools/analysis/benchmark_loader.py configs/rht_res50_300w_subset.py \
+    python tools/analysis/benchmark_loader.py configs/experiments/rht_res50_300w_subset.py \
         --workers 2 --batches 40
     # with and without the reference cache (PairedReferenceDataset
     # ref_cache=True), one after the other in the same run, and the ratio
-    python tools/analysis/benchmark_loader.py configs/rht_res50_300w_subset.py \
+    python tools/analysis/benchmark_loader.py configs/experiments/rht_res50_300w_subset.py \
         --workers 2 --batches 40 --ref-cache both
 """
 import argparse

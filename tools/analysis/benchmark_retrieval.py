@@ -88,7 +88,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     p.add_argument(
         '--config',
-        default=osp.join(REPO, 'configs', 'rht_res50_300w_subset.py'))
+        default=osp.join(REPO, 'configs', 'experiments', 'rht_res50_300w_subset.py'))
     p.add_argument(
         '--checkpoint',
         default=osp.join(REPO, 'work_dirs', 'gpu_results',

@@ -26,7 +26,7 @@ over the test set; the random references are drawn with ``--seed``.
 Example::
 
     python tools/analysis/reference_branch_report.py \\
-        configs/rht_res50_300w_subset.py CHECKPOINT --num-faces 40
+        configs/experiments/rht_res50_300w_subset.py CHECKPOINT --num-faces 40
 """
 import argparse
 import contextlib

@@ -257,7 +257,7 @@ def build_model_pool_index(model,
     ``checkpoint`` when given, reused when the pool hash matches.
     """
     import cv2
-    from ..datasets.sift_similarity import sift_descriptors
+    from rht_mmpose.datasets.sift_similarity import sift_descriptors
     images = model.reference_pool.images.permute(0, 2, 3, 1).cpu().numpy()
     key = pool_hash(images)
     path = index_path_for_checkpoint(checkpoint) if checkpoint else None

@@ -35,7 +35,7 @@ AMP=${AMP:-}
 COMMON="train_dataloader.num_workers=${WORKERS:-4} train_dataloader.batch_size=${BATCH:-16} randomness.seed=0 env_cfg.cudnn_benchmark=True train_cfg.max_epochs=$MAX_EPOCHS param_scheduler.1.end=$MAX_EPOCHS param_scheduler.1.T_max=$MAX_EPOCHS default_hooks.checkpoint.interval=10 $EXTRA"
 if [ -n "${REF_CACHE:-}" ]; then
   first_arm=${ARMS%% *}
-  python3 - "configs/$first_arm.py" <<'PY' || exit 1
+  python3 - "configs/experiments/$first_arm.py" <<'PY' || exit 1
 import sys
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
@@ -61,7 +61,7 @@ for arm in $ARMS; do
   else
     budget="--time-budget-file $DECISION"
   fi
-  python3 tools/train.py configs/$arm.py --work-dir work_dirs/gpu_full_$arm \
+  python3 tools/train.py configs/experiments/$arm.py --work-dir work_dirs/gpu_full_$arm \
     --no-validate $AMP $budget --cfg-options $COMMON \
     > $OUT/log_full_$arm.txt 2>&1 &
   pids="$pids $!"

@@ -14,7 +14,7 @@ mkdir -p $OUT
 for arch in rht_res50 rht_hrnet_w48; do
   for amp in "" "--amp"; do
     tag=${arch}${amp:+_amp}
-    python3 tools/train.py configs/${arch}_300w_subset.py --work-dir work_dirs/tp_$tag \
+    python3 tools/train.py configs/experiments/${arch}_300w_subset.py --work-dir work_dirs/tp_$tag \
       --no-validate $amp --cfg-options train_cfg.max_epochs=1 \
       train_dataloader.dataset.dataset.indices=$((BATCH * ITERS)) \
       train_dataloader.batch_size=$BATCH train_dataloader.num_workers=${WORKERS:-8} \

@@ -262,11 +262,10 @@ class RHTPoseEstimator(TopdownPoseEstimator):
         """
         feats = self.extract_feat(inputs)
         refs = self.get_references(inputs, data_samples, training=True)
+        # without a reference branch any MMPose head works (no refs)
+        extra = {} if refs is None else dict(refs=refs[0])
         return self.head.loss(
-            feats,
-            data_samples,
-            train_cfg=self.train_cfg,
-            refs=None if refs is None else refs[0])
+            feats, data_samples, train_cfg=self.train_cfg, **extra)
 
     def predict(self, inputs: Tensor, data_samples: SampleList) -> SampleList:
         """Predictions; as :meth:`TopdownPoseEstimator.predict` with
@@ -290,8 +289,9 @@ class RHTPoseEstimator(TopdownPoseEstimator):
         else:
             feats = self.extract_feat(inputs)
         refs = self.get_references(inputs, data_samples)
+        extra = {} if refs is None else dict(refs=refs)
         preds = self.head.predict(
-            feats, data_samples, test_cfg=self.test_cfg, refs=refs)
+            feats, data_samples, test_cfg=self.test_cfg, **extra)
         if isinstance(preds, tuple):
             batch_pred_instances, batch_pred_fields = preds
         else:
@@ -322,4 +322,5 @@ class RHTPoseEstimator(TopdownPoseEstimator):
         (``mode='tensor'``); references from the samples or the pool."""
         feats = self.extract_feat(inputs)
         refs = self.get_references(inputs, data_samples)
-        return self.head.forward(feats, refs)
+        return self.head.forward(feats) if refs is None else \
+            self.head.forward(feats, refs)

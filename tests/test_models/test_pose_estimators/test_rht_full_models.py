@@ -11,9 +11,9 @@ from tests.conftest import REPO_ROOT
 from .test_rht_pose_estimator import PREPROCESSOR, make_samples
 
 CONFIGS = {
-    'R': 'rht_res50_300w_subset.py',
-    'R-lite': 'rht_res50_lite_300w_subset.py',
-    'H': 'rht_hrnet_w48_300w_subset.py'
+    'R': 'experiments/rht_res50_300w_subset.py',
+    'R-lite': 'experiments/rht_res50_lite_300w_subset.py',
+    'H': 'experiments/rht_hrnet_w48_300w_subset.py'
 }
 
 

@@ -4,8 +4,8 @@ bad input."""
 import numpy as np
 import pytest
 
-from rht_mmpose.evaluation import apply_shape_refiner, fit_shape_refiner
-from rht_mmpose.evaluation.shape_refiner import _frame, from_frame, to_frame
+from rht_mmpose.models.utils import apply_shape_refiner, fit_shape_refiner
+from rht_mmpose.models.utils.shape_refiner import _frame, from_frame, to_frame
 
 
 def similarity(shapes, rng):
@@ -105,3 +105,42 @@ def test_bad_input_is_named():
     with pytest.raises(ValueError, match='fitted for 5 landmarks, got '
                        'shapes of 4'):
         apply_shape_refiner(pred[:, :4], refiner)
+
+
+def test_refiner_module_equals_the_fit_and_keeps_faces_without_a_frame():
+    from rht_mmpose.models.utils import LinearShapeRefiner
+    rng = np.random.default_rng(3)
+    truth = similarity(canonical_faces(40, rng), rng)
+    pred = truth + rng.normal(0, 0.5, truth.shape)
+    fit = fit_shape_refiner(pred, truth, anchors=(0, 1), ridge=0.1)
+    module = LinearShapeRefiner(num_keypoints=5, anchors=(0, 1))
+    assert not module.fitted
+    np.testing.assert_array_equal(module.refine(pred), pred)  # identity
+    module.set_fit(fit)
+    assert module.fitted
+    shapes = pred[:3].astype(np.float32).copy()
+    shapes[1, 1] = shapes[1, 0]  # anchors on one point: no frame
+    out = module.refine(shapes)
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out[1], shapes[1])
+    ok = [0, 2]
+    np.testing.assert_allclose(
+        out[ok], apply_shape_refiner(shapes[ok], fit), rtol=1e-5, atol=1e-4)
+    # the fit survives a state-dict round trip
+    fresh = LinearShapeRefiner(num_keypoints=5, anchors=(0, 1))
+    fresh.load_state_dict(module.state_dict())
+    np.testing.assert_array_equal(fresh.refine(shapes), out)
+
+
+def test_refiner_module_bad_arguments():
+    from rht_mmpose.models.utils import LinearShapeRefiner
+    with pytest.raises(ValueError, match=r'anchors \(3, 3\) must be two '
+                       r'different landmarks in \[0, 5\)'):
+        LinearShapeRefiner(num_keypoints=5, anchors=(3, 3))
+    with pytest.raises(ValueError, match='anchors'):
+        LinearShapeRefiner(num_keypoints=5, anchors=(0, 7))
+    module = LinearShapeRefiner(num_keypoints=5, anchors=(0, 1))
+    with pytest.raises(ValueError, match='refiner fitted for 3 landmarks, '
+                       'expected 5'):
+        module.set_fit(dict(anchors=np.array([0, 1]), mean_pred=np.zeros(6),
+                            mean_gt=np.zeros(6), weight=np.eye(6)))
