@@ -11,16 +11,7 @@
 # training faces (docs/configs.md).
 _base_ = ['mmpose::_base_/default_runtime.py']
 
-# rht_mmpose registers the package; the two modules after it register the
-# dataset split and the reference transforms of the paper protocols until
-# rht_mmpose/datasets imports them itself
-custom_imports = dict(
-    imports=[
-        'rht_mmpose', 'rht_mmpose.datasets.face_train_val_split',
-        'rht_mmpose.datasets.transforms.low_resolution',
-        'rht_mmpose.datasets.transforms.occluded_keypoint_weights'
-    ],
-    allow_failed_imports=False)
+custom_imports = dict(imports=['rht_mmpose'], allow_failed_imports=False)
 
 max_epochs = 150
 base_lr = 1e-4

@@ -52,3 +52,28 @@ def test_bundled_model_accuracy_on_300w_test_faces(data_root):
         iod = np.linalg.norm(gt[36] - gt[45])
         nmes.append(np.linalg.norm(pred - gt, axis=1).mean() / iod)
     assert np.mean(nmes) < NME_IO_MAX, np.round(nmes, 4)
+
+
+def test_mmpose_init_model_gives_the_api_keypoints(data_root):
+    """One model, one path: mmpose's own init_model + inference_topdown on
+    the default's config and checkpoint give the keypoints of
+    init_face_model() + inference_faces (pool and shape refiner come from
+    the state dict, not from our API)."""
+    from mmpose.apis import inference_topdown, init_model
+    model = init_face_model()
+    plain = init_model(apis.BUNDLED_CONFIG, BUNDLED_CHECKPOINT, device='cpu')
+    assert plain.pool_size == model.pool_size == 48
+    assert plain.shape_refiner.fitted
+    folder = osp.join(data_root, '300w_subset', 'helen', 'testset')
+    for name in FACES[:3]:
+        img = cv2.imread(osp.join(folder, name + '.jpg'))
+        gt = read_pts(osp.join(folder, name + '.pts'))
+        box = np.concatenate([gt.min(0), gt.max(0)])[None]
+        ours = inference_faces(model, img, box)[0].pred_instances
+        theirs = inference_topdown(plain, img, box)[0].pred_instances
+        np.testing.assert_allclose(theirs.keypoints, ours.keypoints,
+                                   atol=0.01)
+        raw = inference_faces(model, img, box, refine=False)[0]
+        # the refiner moves the points (the comparison is not trivial)
+        assert np.abs(raw.pred_instances.keypoints -
+                      ours.keypoints).max() > 0.5

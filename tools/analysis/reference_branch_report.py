@@ -203,10 +203,9 @@ def stm_index_hits(head, refs):
 
 def eye_corner_indices(metainfo):
     """Outer eye corners of the keypoint scheme (NME_io's normaliser)."""
-    from rht_mmpose.evaluation.metrics.face_nme_metric import (
-        KEYPOINT_SCHEMES, resolve_keypoint_scheme)
-    left, right = KEYPOINT_SCHEMES[resolve_keypoint_scheme(
-        metainfo)]['inter_ocular']
+    from rht_mmpose.codecs.face_schemes import face_scheme_from_metainfo
+    left, right = face_scheme_from_metainfo(metainfo)['normalisers'][
+        'inter_ocular']
     return left[0], right[0]
 
 

@@ -20,7 +20,7 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO)
 from rht_mmpose.models.utils import (apply_shape_refiner,  # noqa: E402
                                      fit_shape_refiner)
-from tools.benchmarks.helen_test import (list_faces,  # noqa: E402
+from tools.benchmarks.face_300w_test import (list_faces,  # noqa: E402
                                          nme_records, predict_shapes,
                                          summarise)
 

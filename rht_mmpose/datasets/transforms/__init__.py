@@ -1,6 +1,12 @@
-"""Data transforms of the RHT training recipe (grey, blur, occlusion)."""
+"""Data transforms of the RHT training recipe (grey, blur, occlusion), the
+paper's low-resolution references and COFW's occluded-point weights."""
+from .low_resolution import LowResolution
+from .occluded_keypoint_weights import OccludedKeypointWeights
 from .random_gaussian_blur import RandomGaussianBlur
 from .random_grayscale import RandomGrayscale
 from .random_occlusion import RandomOcclusion
 
-__all__ = ['RandomGrayscale', 'RandomGaussianBlur', 'RandomOcclusion']
+__all__ = [
+    'LowResolution', 'OccludedKeypointWeights', 'RandomGrayscale',
+    'RandomGaussianBlur', 'RandomOcclusion'
+]

@@ -137,13 +137,20 @@ class LinearShapeRefiner(nn.Module):
 
     Args:
         num_keypoints (int): K
-        anchors (Sequence[int]): the two landmarks of the frame (300-W:
-            outer eye corners 36, 45)
+        anchors (Sequence[int], optional): the two landmarks of the frame;
+            default: the ``refiner_anchors`` of the face scheme with K
+            points (:mod:`rht_mmpose.codecs.face_schemes`; 300-W: the outer
+            eye corners 36, 45)
     """
 
     def __init__(self, num_keypoints: int,
-                 anchors: Sequence[int] = (36, 45)):
+                 anchors: Optional[Sequence[int]] = None):
         super().__init__()
+        if anchors is None:
+            from rht_mmpose.codecs.face_schemes import (find_face_scheme,
+                                                        get_face_scheme)
+            anchors = get_face_scheme(
+                find_face_scheme(num_keypoints))['refiner_anchors']
         anchors = [int(i) for i in anchors]
         if len(anchors) != 2 or anchors[0] == anchors[1] \
                 or not all(0 <= i < num_keypoints for i in anchors):

@@ -144,3 +144,13 @@ def test_refiner_module_bad_arguments():
                        'expected 5'):
         module.set_fit(dict(anchors=np.array([0, 1]), mean_pred=np.zeros(6),
                             mean_gt=np.zeros(6), weight=np.eye(6)))
+
+
+def test_refiner_module_default_anchors_come_from_the_face_scheme():
+    from rht_mmpose.codecs.face_schemes import get_face_scheme
+    from rht_mmpose.models.utils import LinearShapeRefiner
+    for scheme, k in (('300w', 68), ('wflw', 98), ('cofw', 29)):
+        module = LinearShapeRefiner(num_keypoints=k)
+        assert module.anchors.tolist() == list(
+            get_face_scheme(scheme)['refiner_anchors'])
+    assert LinearShapeRefiner(num_keypoints=68).anchors.tolist() == [36, 45]
