@@ -113,8 +113,13 @@ class Face300WPtsDataset(Face300WDataset):
         side of ``split_file``."""
         data_list = super().load_data_list()
         root = osp.abspath(self.data_root)
-        listed = None if self.split_file is None else set(
-            read_split_file(self.split_file))
+        listed = None
+        if self.split_file is not None:
+            # the listed faces inside this dataset's folders (one split
+            # file may serve several folder sets)
+            folders = [f.strip('/') + '/' for f in self.pts_folders]
+            listed = {p for p in read_split_file(self.split_file)
+                      if any(p.startswith(f) for f in folders)}
         kept = []
         for info in data_list:
             rel = osp.relpath(osp.abspath(info['img_path']),
@@ -128,8 +133,9 @@ class Face300WPtsDataset(Face300WDataset):
             if found != len(listed):
                 raise ValueError(
                     f'split file {self.split_file!r} lists {len(listed)} '
-                    f'faces, {found} of them are in {self.pts_folders} under '
-                    f'{self.data_root!r}: every listed face must be there')
+                    f'faces in {self.pts_folders}, {found} of them are '
+                    f'there under {self.data_root!r}: every listed face '
+                    f'must be')
         return kept
 
     def full_init(self) -> None:

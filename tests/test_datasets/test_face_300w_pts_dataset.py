@@ -90,7 +90,7 @@ def test_split_file_sides_are_disjoint_and_carry_their_subset(tiny_root,
     assert not set(sides['train']) & set(sides['val'])
     # a listed face that is not in the folders is an error, not a skip
     split.write_text('\n'.join(listed + ['faces/missing.jpg']))
-    with pytest.raises(ValueError, match='lists 3 faces, 2 of them are in'):
+    with pytest.raises(ValueError, match=r"lists 3 faces in \['faces', 'pool'\], 2 of them are there"):
         DATASETS.build(dict(
             type='Face300WPtsDataset', data_root=tiny_root,
             pts_folders=['faces', 'pool'], cache_dir=str(tmp_path / 'c'),
