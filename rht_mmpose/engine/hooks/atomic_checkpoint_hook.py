@@ -18,7 +18,7 @@ ATOMIC_BACKEND = 'rht_atomic_local'
 class AtomicLocalBackend(LocalBackend):
     """mmengine ``LocalBackend`` whose ``put`` / ``put_text`` write a temp
     file in the same directory and ``os.replace`` it onto the final name
-    (:func:`rht_mmpose.utils.checkpoint.atomic_write_bytes`)."""
+    (:func:`rht_mmpose.utils.io.atomic_write_bytes`)."""
 
     def put(self, obj: bytes, filepath) -> None:
         atomic_write_bytes(obj, str(filepath))
@@ -93,6 +93,9 @@ class AtomicCheckpointHook(CheckpointHook):
                     f'interrupted run')
 
     def _save_checkpoint_with_step(self, runner, step, meta):
+        # mmengine 0.10.7 has no public point between writing a checkpoint,
+        # writing last_checkpoint and pruning old ones: this restates its
+        # CheckpointHook._save_checkpoint_with_step with 2., 3. and 5. above
         outdated: List[int] = []
         if self.max_keep_ckpts > 0:
             if not (len(self.keep_ckpt_ids) > 0
