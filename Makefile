@@ -22,6 +22,9 @@ $(STAMP): requirements.txt constraints.txt setup.py
 	$(PIP_INSTALL) -r requirements.txt
 	# openmim pins old versions of its own dependencies; its runtime needs are listed here.
 	$(PIP_INSTALL) --no-deps openmim==0.3.9 model-index==0.1.11 opendatalab==0.0.10 ordered-set==4.1.0
+	# facenet-pytorch (the MTCNN face detector, weights in its wheel) declares
+	# torch<2.3 pins of its own; its runtime needs are in requirements.txt.
+	$(PIP_INSTALL) --no-deps facenet-pytorch==2.6.0
 	$(PIP_INSTALL) --no-deps --no-build-isolation -e .
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)

@@ -23,6 +23,9 @@ setup(
     extras_require={
         'tests': ['pytest'],
         'onnx': ['onnx', 'onnxruntime'],
+        # no extra for facenet-pytorch (the MTCNN detector): its metadata
+        # pins torch<2.3, so pip would move our torch; the Makefile installs
+        # it with --no-deps
         'dlib': ['dlib-bin', 'face_recognition_models'],
     },
     license='Apache License 2.0',

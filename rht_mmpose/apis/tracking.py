@@ -1,0 +1,178 @@
+"""Faces followed from frame to frame: the detector runs every N frames (or
+when a face is lost), in between each face's box is the landmark box of
+its previous landmarks, and the landmarks are smoothed over time with a
+One Euro filter.
+
+Note:
+    - N: faces tracked
+    - K: landmarks
+"""
+from typing import Callable, List, Optional
+
+import numpy as np
+
+from .one_euro import OneEuroFilter
+
+
+def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU of every box in ``a`` (N, 4+) with every box in ``b`` (M, 4+),
+    xyxy; (N, M)."""
+    a = np.asarray(a, np.float64).reshape(-1, np.shape(a)[-1])[:, :4]
+    b = np.asarray(b, np.float64).reshape(-1, np.shape(b)[-1])[:, :4]
+    x1 = np.maximum(a[:, None, 0], b[None, :, 0])
+    y1 = np.maximum(a[:, None, 1], b[None, :, 1])
+    x2 = np.minimum(a[:, None, 2], b[None, :, 2])
+    y2 = np.minimum(a[:, None, 3], b[None, :, 3])
+    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
+    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
+    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    union = area_a[:, None] + area_b[None, :] - inter
+    return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.)
+
+
+def landmark_box(keypoints: np.ndarray) -> np.ndarray:
+    """Tight box (4,) xyxy of landmarks (K, 2): the box convention of the
+    model's training faces."""
+    kp = np.asarray(keypoints, np.float32)
+    return np.concatenate([kp.min(0), kp.max(0)])
+
+
+class Track:
+    """One face followed over frames."""
+
+    def __init__(self, track_id: int, box: np.ndarray, score: float,
+                 min_cutoff: float, beta: float):
+        self.track_id = track_id
+        self.box = np.asarray(box, np.float32)[:4]
+        self.score = float(score)
+        # landmarks are filtered in units of the face's first box size, so
+        # beta does not depend on how large the face is in the image
+        self.unit = float(max(self.box[2] - self.box[0],
+                              self.box[3] - self.box[1], 1.0))
+        self.filter = OneEuroFilter(min_cutoff, beta)
+        self.keypoints: Optional[np.ndarray] = None
+        self.angle = 0.
+
+    def smooth(self, keypoints: np.ndarray, t: float,
+               enabled: bool) -> np.ndarray:
+        if not enabled:
+            return np.asarray(keypoints, np.float32)
+        return (self.filter(np.asarray(keypoints) / self.unit, t)
+                * self.unit).astype(np.float32)
+
+
+class FaceTracker:
+    """Detect every ``detect_every`` frames or when a face is lost; track
+    in between; smooth the landmarks.
+
+    Args:
+        detect (callable): image -> (boxes (N, 5), angles (N,) or None)
+        landmarks (callable): (image, boxes (N, 4), angles (N,) or None) ->
+            (keypoints (N, K, 2), keypoint_scores (N, K))
+        detect_every (int): run the detector on every N-th frame (1 = every
+            frame)
+        smoothing (bool): One Euro filter on the landmarks
+        min_cutoff (float): One Euro cutoff at rest, Hz
+        beta (float): One Euro speed coefficient, per face size per second
+        lost_score (float): a tracked face whose mean landmark score falls
+            below this is lost (the detector runs on the next frame)
+        match_iou (float): a detection continues a track when their boxes
+            overlap at least this much
+    """
+
+    def __init__(self,
+                 detect: Callable,
+                 landmarks: Callable,
+                 detect_every: int = 10,
+                 smoothing: bool = True,
+                 min_cutoff: float = 1.0,
+                 beta: float = 1.0,
+                 lost_score: float = 0.2,
+                 match_iou: float = 0.3):
+        if detect_every < 1:
+            raise ValueError(f'detect_every must be >= 1, got {detect_every}')
+        self.detect = detect
+        self.landmarks = landmarks
+        self.detect_every = int(detect_every)
+        self.smoothing = smoothing
+        self.min_cutoff = min_cutoff
+        self.beta = beta
+        self.lost_score = lost_score
+        self.match_iou = match_iou
+        self.tracks: List[Track] = []
+        self.next_id = 0
+        self.frame_index = -1
+        self.need_detection = True
+        self.detections_run = 0
+
+    def _match(self, boxes: np.ndarray) -> List[Track]:
+        """Greedy IoU matching of detections to the current tracks; new
+        tracks for the rest; unmatched tracks end."""
+        iou = box_iou(boxes, np.stack([t.box for t in self.tracks])) \
+            if self.tracks and len(boxes) else np.zeros(
+                (len(boxes), len(self.tracks)))
+        tracks, used = [], set()
+        for i in np.argsort(-iou.max(1) if iou.size else -np.zeros(
+                len(boxes))):
+            j = int(iou[i].argmax()) if iou.size else -1
+            if j >= 0 and iou[i, j] >= self.match_iou and j not in used:
+                used.add(j)
+                track = self.tracks[j]
+                track.box, track.score = boxes[i, :4].copy(), float(
+                    boxes[i, 4])
+            else:
+                track = Track(self.next_id, boxes[i], boxes[i, 4],
+                              self.min_cutoff, self.beta)
+                self.next_id += 1
+            tracks.append((i, track))
+        return [t for _, t in sorted(tracks, key=lambda it: it[0])]
+
+    def update(self, img: np.ndarray, t: float) -> List[dict]:
+        """Faces of the next frame ``img`` taken at time ``t`` seconds.
+
+        Returns:
+            list[dict]: per face ``track_id``, ``box`` (4,), ``score``,
+            ``keypoints`` (K, 2), ``keypoint_scores`` (K,), ``detected``
+            (whether the detector ran on this frame)
+        """
+        self.frame_index += 1
+        detected = self.need_detection or not self.tracks or \
+            self.frame_index % self.detect_every == 0
+        angles = None
+        if detected:
+            boxes, angles = self.detect(img)
+            self.detections_run += 1
+            self.tracks = self._match(np.asarray(boxes, np.float32))
+            if angles is not None:
+                for track, a in zip(self.tracks, angles):
+                    track.angle = float(a)
+        if not self.tracks:
+            self.need_detection = True
+            return []
+        boxes = np.stack([tr.box for tr in self.tracks])
+        angles = np.array([tr.angle for tr in self.tracks], np.float32)
+        kpts, scores = self.landmarks(img, boxes, angles)
+        h, w = img.shape[:2]
+        faces, kept = [], []
+        self.need_detection = False
+        for track, kp, sc in zip(self.tracks, kpts, scores):
+            if float(np.mean(sc)) < self.lost_score:
+                self.need_detection = True  # lost: look again next frame
+                continue
+            smoothed = track.smooth(kp, t, self.smoothing)
+            track.keypoints = smoothed
+            # the next frame's box: this frame's (raw) landmark box
+            nb = landmark_box(kp)
+            nb[[0, 2]] = nb[[0, 2]].clip(0, w - 1)
+            nb[[1, 3]] = nb[[1, 3]].clip(0, h - 1)
+            if nb[2] - nb[0] < 4 or nb[3] - nb[1] < 4:
+                self.need_detection = True
+                continue
+            track.box = nb
+            kept.append(track)
+            faces.append(dict(track_id=track.track_id, box=nb.copy(),
+                              score=track.score, keypoints=smoothed,
+                              keypoint_scores=np.asarray(sc, np.float32),
+                              detected=detected))
+        self.tracks = kept
+        return faces
