@@ -1,8 +1,13 @@
 """Inference API: load a face model, detect faces, predict landmarks."""
 from .errors import FaceInputError
 from .face_detection import (HaarFaceDetector, MMDetFaceDetector,
-                             build_face_detector, expand_haar_boxes,
-                             nms_boxes)
+                             MTCNNFaceDetector, build_face_detector,
+                             expand_haar_boxes, eye_line_angles,
+                             fit_box_mapping, map_boxes, nms_boxes)
+from .face_landmarker import FAST_SETTINGS, FaceLandmarker
+from .fast_rht import FastRHTRunner, model_refiner_and_pool
+from .one_euro import OneEuroFilter
+from .tracking import FaceTracker, box_iou, landmark_box
 from .image_io import (IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, check_writable_dir,
                        dump_json_atomic, imwrite_atomic, load_image,
                        to_bgr_uint8)
@@ -13,6 +18,9 @@ from .inference import (BUNDLED_CHECKPOINT, BUNDLED_CONFIG,
 
 __all__ = [
     'BUNDLED_CHECKPOINT', 'BUNDLED_CONFIG', 'FaceInputError',
+    'FAST_SETTINGS', 'FaceLandmarker', 'FaceTracker', 'FastRHTRunner',
+    'MTCNNFaceDetector', 'OneEuroFilter', 'box_iou', 'eye_line_angles',
+    'fit_box_mapping', 'landmark_box', 'map_boxes', 'model_refiner_and_pool',
     'HaarFaceDetector', 'IMAGE_EXTENSIONS', 'MMDetFaceDetector',
     'VIDEO_EXTENSIONS', 'boundary_scheme_of', 'build_face_detector',
     'check_writable_dir', 'dump_json_atomic', 'expand_haar_boxes',

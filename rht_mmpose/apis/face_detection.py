@@ -1,12 +1,17 @@
-"""Face detectors for the demo and the API: OpenCV's Haar cascade (offline,
-ships with opencv-python) or any MMDetection detector.
+"""Face detectors for the demo and the API: MTCNN (the default; a CNN
+whose 2 MB of weights ship inside the ``facenet-pytorch`` wheel, offline),
+OpenCV's Haar cascade (offline, ships with opencv-python) or any
+MMDetection detector.
 
-Both return landmark-style boxes: ``(N, 5)`` float32 ``x1, y1, x2, y2,
+All return landmark-style boxes: ``(N, 5)`` float32 ``x1, y1, x2, y2,
 score`` in image pixels, sorted by score, after NMS. A landmark-style box is
 the tight box of the face's landmarks (brows to chin, cheek to cheek), the box
 mmpose's face datasets store and ``GetBBoxCenterScale`` pads by 1.25; the
 Haar cascade's box (a square from the forehead to about the chin, wider
-than the cheeks) is moved down and shrunk to it.
+than the cheeks) is moved down and shrunk to it; MTCNN's box (forehead to
+chin) by its own constants. MTCNN also gives five points (eye centres, nose
+tip, mouth corners), from which :func:`eye_line_angles` gives the tilt of
+each face.
 
 Note:
     - N: number of faces
@@ -25,6 +30,15 @@ from .errors import FaceInputError
 # heights lower (std 0.05) and is 0.86 x 0.83 (std 0.11, 0.12) of its size.
 HAAR_CENTER_SHIFT = (0.0, 0.145)
 HAAR_SIZE_RATIO = (0.86, 0.83)
+# MTCNN box -> landmark box: medians over 500 training faces of the shared
+# 300-W data (afw, helen/trainset, lfpw/trainset spread evenly; MTCNN found
+# 499): the landmark box is centred 0.131 MTCNN box heights lower (std
+# 0.031) and is 1.037 x 0.771 (std 0.063, 0.060) of its size. Printed by
+#   python tools/benchmarks/in_the_wild.py --calibrate --num-faces 500
+MTCNN_CENTER_SHIFT = (0.0098, 0.1314)
+# the smallest face MTCNN's pyramid starts at here (its min_face_size)
+MTCNN_PYRAMID_START = 20
+MTCNN_SIZE_RATIO = (1.0375, 0.7710)
 
 
 def nms_boxes(dets: np.ndarray, iou_thr: float = 0.3) -> np.ndarray:
@@ -35,6 +49,94 @@ def nms_boxes(dets: np.ndarray, iou_thr: float = 0.3) -> np.ndarray:
     from mmpose.evaluation.functional import nms
     keep = nms(dets, iou_thr)
     return dets[np.asarray(keep, dtype=np.int64)]
+
+
+def map_boxes(boxes: np.ndarray,
+              center_shift: Sequence[float],
+              size_ratio: Sequence[float],
+              img_shape: Optional[Sequence[int]] = None) -> np.ndarray:
+    """Move and scale boxes: the centre by ``center_shift`` (dx, dy) box
+    widths / heights, the size by ``size_ratio`` (sx, sy).
+
+    Args:
+        boxes (np.ndarray): (N, 4) or (N, 5) ``x1, y1, x2, y2[, score]``.
+        center_shift (Sequence[float]): (dx, dy).
+        size_ratio (Sequence[float]): (sx, sy).
+        img_shape (Sequence[int], optional): (H, W) to clip to.
+
+    Returns:
+        np.ndarray: boxes of the same shape (scores kept).
+    """
+    out = np.array(boxes, dtype=np.float32, copy=True)
+    if out.size == 0:
+        return out
+    w = out[:, 2] - out[:, 0]
+    h = out[:, 3] - out[:, 1]
+    cx = (out[:, 0] + out[:, 2]) / 2 + center_shift[0] * w
+    cy = (out[:, 1] + out[:, 3]) / 2 + center_shift[1] * h
+    w, h = w * size_ratio[0], h * size_ratio[1]
+    out[:, 0], out[:, 2] = cx - w / 2, cx + w / 2
+    out[:, 1], out[:, 3] = cy - h / 2, cy + h / 2
+    if img_shape is not None:
+        H, W = img_shape[:2]
+        out[:, [0, 2]] = out[:, [0, 2]].clip(0, W - 1)
+        out[:, [1, 3]] = out[:, [1, 3]].clip(0, H - 1)
+    return out
+
+
+def fit_box_mapping(detector_boxes: np.ndarray,
+                    landmark_boxes: np.ndarray) -> dict:
+    """The ``center_shift`` and ``size_ratio`` of :func:`map_boxes` that
+    take detector boxes to landmark boxes: per-axis medians over the pairs.
+
+    Args:
+        detector_boxes (np.ndarray): (N, 4+) xyxy boxes of a detector.
+        landmark_boxes (np.ndarray): (N, 4) tight landmark boxes of the
+            same faces.
+
+    Returns:
+        dict: ``center_shift`` (dx, dy), ``size_ratio`` (sx, sy), their
+        spreads ``center_shift_std`` / ``size_ratio_std`` and ``faces``.
+    """
+    det = np.asarray(detector_boxes, np.float64).reshape(-1, np.shape(
+        detector_boxes)[-1])[:, :4]
+    lmk = np.asarray(landmark_boxes, np.float64).reshape(-1, 4)
+    if len(det) != len(lmk) or len(det) == 0:
+        raise ValueError(f'need as many detector boxes as landmark boxes '
+                         f'(at least one), got {len(det)} and {len(lmk)}')
+    dw, dh = det[:, 2] - det[:, 0], det[:, 3] - det[:, 1]
+    if (dw <= 0).any() or (dh <= 0).any():
+        raise ValueError('detector boxes must have x2 > x1 and y2 > y1')
+    shift = np.stack([
+        ((lmk[:, 0] + lmk[:, 2]) - (det[:, 0] + det[:, 2])) / 2 / dw,
+        ((lmk[:, 1] + lmk[:, 3]) - (det[:, 1] + det[:, 3])) / 2 / dh
+    ], axis=1)  # (N, 2)
+    ratio = np.stack([(lmk[:, 2] - lmk[:, 0]) / dw,
+                      (lmk[:, 3] - lmk[:, 1]) / dh], axis=1)
+    return dict(
+        center_shift=tuple(float(v) for v in np.median(shift, axis=0)),
+        size_ratio=tuple(float(v) for v in np.median(ratio, axis=0)),
+        center_shift_std=tuple(float(v) for v in shift.std(axis=0)),
+        size_ratio_std=tuple(float(v) for v in ratio.std(axis=0)),
+        faces=len(det))
+
+
+def eye_line_angles(points: np.ndarray) -> np.ndarray:
+    """Tilt of faces from their five points: the angle in degrees of the
+    line from the left eye (image left) to the right eye, counter-clockwise
+    as seen in the image (y points down, so a right eye higher than the
+    left gives a positive angle).
+
+    Args:
+        points (np.ndarray): (N, 5, 2) MTCNN points (eye, eye, nose,
+            mouth corner, mouth corner) or (N, >=2, 2) with the eyes first.
+
+    Returns:
+        np.ndarray: (N,) degrees in (-180, 180].
+    """
+    pts = np.asarray(points, np.float64)
+    d = pts[:, 1] - pts[:, 0]
+    return np.degrees(np.arctan2(-d[:, 1], d[:, 0])).astype(np.float32)
 
 
 def expand_haar_boxes(boxes: np.ndarray,
@@ -54,21 +156,113 @@ def expand_haar_boxes(boxes: np.ndarray,
     Returns:
         np.ndarray: boxes of the same shape.
     """
-    out = np.array(boxes, dtype=np.float32, copy=True)
-    if out.size == 0:
-        return out
-    w = out[:, 2] - out[:, 0]
-    h = out[:, 3] - out[:, 1]
-    cx = (out[:, 0] + out[:, 2]) / 2 + center_shift[0] * w
-    cy = (out[:, 1] + out[:, 3]) / 2 + center_shift[1] * h
-    w, h = w * size_ratio[0], h * size_ratio[1]
-    out[:, 0], out[:, 2] = cx - w / 2, cx + w / 2
-    out[:, 1], out[:, 3] = cy - h / 2, cy + h / 2
-    if img_shape is not None:
-        H, W = img_shape[:2]
-        out[:, [0, 2]] = out[:, [0, 2]].clip(0, W - 1)
-        out[:, [1, 3]] = out[:, [1, 3]].clip(0, H - 1)
-    return out
+    return map_boxes(boxes, center_shift, size_ratio, img_shape)
+
+
+class MTCNNFaceDetector:
+    """MTCNN (Zhang et al. 2016) from ``facenet-pytorch``: three small CNNs
+    over an image pyramid, weights inside the wheel (no download).
+
+    Args:
+        min_size (int): Smallest face side in pixels; smaller faces are not
+            looked for. Above MTCNN's 20-pixel pyramid start the image is
+            downscaled by ``20 / min_size`` before detection (the same
+            pyramid, cheaper crops for the later stages).
+        score_thr (float): Keep faces whose final (O-Net) probability is
+            at least this. On t1.jpg the six faces score >= 0.97 and two
+            false boxes 0.86-0.87.
+        thresholds (Sequence[float]): P-, R-, O-Net thresholds of MTCNN's
+            cascade.
+        scale_factor (float): Pyramid step.
+        nms_thr (float): IoU threshold of the final NMS (on the mapped
+            boxes).
+        center_shift (Sequence[float]): MTCNN box -> landmark box, see
+            :func:`map_boxes`.
+        size_ratio (Sequence[float]): MTCNN box -> landmark box.
+        device (str): Torch device.
+    """
+
+    def __init__(self,
+                 min_size: int = 40,
+                 score_thr: float = 0.95,
+                 thresholds: Sequence[float] = (0.6, 0.7, 0.7),
+                 scale_factor: float = 0.709,
+                 nms_thr: float = 0.3,
+                 center_shift: Sequence[float] = MTCNN_CENTER_SHIFT,
+                 size_ratio: Sequence[float] = MTCNN_SIZE_RATIO,
+                 device: str = 'cpu'):
+        try:
+            from facenet_pytorch import MTCNN
+        except ImportError as e:
+            raise FaceInputError(
+                f'the MTCNN face detector needs facenet-pytorch ({e}); '
+                f'install it with: pip install --no-deps facenet-pytorch'
+                f'==2.6.0 (make install does), or use --detector haar'
+            ) from None
+        if min_size < 12:
+            raise FaceInputError(f'min_size {min_size} is below MTCNN\'s '
+                                 f'12-pixel window, expected >= 12')
+        if not 0 <= score_thr <= 1:
+            raise FaceInputError(f'score_thr {score_thr} must be in [0, 1]')
+        self.min_size = int(min_size)
+        self.score_thr = float(score_thr)
+        self.nms_thr = nms_thr
+        self.center_shift = tuple(center_shift)
+        self.size_ratio = tuple(size_ratio)
+        self.mtcnn = MTCNN(
+            min_face_size=min(self.min_size, MTCNN_PYRAMID_START),
+            thresholds=list(thresholds),
+            factor=scale_factor,
+            keep_all=True,
+            post_process=False,
+            device=device)
+
+    def detect_raw(self, img: np.ndarray):
+        """MTCNN's own boxes (N, 5) with probabilities and points (N, 5, 2),
+        all it finds (no score threshold), best first."""
+        rgb = np.ascontiguousarray(img[:, :, ::-1]) if img.ndim == 3 else \
+            cv2.cvtColor(img, cv2.COLOR_GRAY2RGB)
+        scale = min(1., MTCNN_PYRAMID_START / self.min_size)
+        if scale < 1:
+            h, w = rgb.shape[:2]
+            size = (max(1, round(w * scale)), max(1, round(h * scale)))
+            rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+            scale = np.array([size[0] / w, size[1] / h], np.float32)
+        import torch
+        with torch.no_grad():
+            boxes, probs, points = self.mtcnn.detect(rgb, landmarks=True)
+        if boxes is None:
+            return (np.zeros((0, 5), np.float32),
+                    np.zeros((0, 5, 2), np.float32))
+        boxes = np.asarray(boxes, np.float32).reshape(-1, 2, 2) / scale
+        points = np.asarray(points, np.float32) / scale
+        dets = np.concatenate([boxes.reshape(-1, 4),
+                               np.asarray(probs)[:, None]],
+                              axis=1).astype(np.float32)
+        order = np.argsort(-dets[:, 4], kind='stable')
+        return dets[order], np.asarray(points, np.float32)[order]
+
+    def detect(self, img: np.ndarray):
+        """Landmark-style boxes (N, 5) and five points (N, 5, 2) of the
+        faces in a BGR uint8 image, best first."""
+        dets, points = self.detect_raw(img)
+        keep = dets[:, 4] >= self.score_thr
+        dets, points = dets[keep], points[keep]
+        boxes = map_boxes(dets, self.center_shift, self.size_ratio,
+                          img.shape)
+        if len(boxes) > 1:
+            from mmpose.evaluation.functional import nms
+            order = np.asarray(nms(boxes, self.nms_thr), np.int64)
+            boxes, points = boxes[order], points[order]
+        return boxes, points
+
+    def __call__(self, img: np.ndarray) -> np.ndarray:
+        """Detect faces in a BGR uint8 image (H, W, 3).
+
+        Returns:
+            np.ndarray: (N, 5) landmark-style boxes with scores.
+        """
+        return self.detect(img)[0]
 
 
 class HaarFaceDetector:
@@ -187,16 +381,26 @@ class MMDetFaceDetector:
         return nms_boxes(dets[keep], self.nms_thr)
 
 
+DETECTORS = ('mtcnn', 'haar')
+
+
 def build_face_detector(det_config: Optional[str] = None,
                         det_checkpoint: Optional[str] = None,
                         device: str = 'cpu',
+                        detector: str = 'mtcnn',
                         **kwargs):
-    """Haar cascade when no detector is given, else an mmdet detector."""
+    """An mmdet detector when a config and checkpoint are given, else
+    ``detector``: ``'mtcnn'`` (default) or ``'haar'``."""
     if (det_config is None) != (det_checkpoint is None):
         raise FaceInputError(
             'give both --det-config and --det-checkpoint, or neither (then '
-            'the OpenCV Haar cascade is used)')
+            f'--detector is used, default {DETECTORS[0]})')
     if det_config is None:
-        return HaarFaceDetector(**kwargs)
+        if detector == 'mtcnn':
+            return MTCNNFaceDetector(device=device, **kwargs)
+        if detector == 'haar':
+            return HaarFaceDetector(**kwargs)
+        raise FaceInputError(f'detector {detector!r} is not known, expected '
+                             f'one of {DETECTORS}')
     return MMDetFaceDetector(det_config, det_checkpoint, device=device,
                              **kwargs)

@@ -50,6 +50,21 @@ def boundary_polylines(keypoints: np.ndarray,
     return out
 
 
+def face_size(keypoints: np.ndarray) -> float:
+    """Size of a face in pixels: the diagonal of its landmark box."""
+    kp = np.asarray(keypoints, np.float64).reshape(-1, 2)
+    return float(np.linalg.norm(kp.max(0) - kp.min(0)))
+
+
+def mark_sizes(size: float, radius_per_100px: float = 1.0,
+               width_per_100px: float = 0.7):
+    """Landmark radius and line width (pixels, >= 1) for a face ``size``
+    pixels across: a 100 px face gets radius 1, a 400 px face radius 4."""
+    radius = max(1, int(round(size / 100 * radius_per_100px)))
+    width = max(1, int(round(size / 100 * width_per_100px)))
+    return radius, width
+
+
 def _fit_height(img: np.ndarray, height: int) -> np.ndarray:
     h, w = img.shape[:2]
     if h == height:
@@ -130,8 +145,10 @@ class FaceResultDrawer:
         dataset_meta (dict): The model's ``dataset_meta`` (keypoint colours).
         boundaries (Sequence[Sequence[int]], optional): Landmark indices of
             every boundary (the codec's boundary table); None: no curves.
-        radius (int): Landmark radius (pixels; scaled up on big images).
-        line_width (int): Line width of boxes and curves.
+        radius (int): Landmark radius of a 200-pixel face; others scale
+            with their size (:func:`mark_sizes`).
+        line_width (int): Line width of a 140-pixel face; scales the same
+            way.
         kpt_thr (float): Landmarks with a lower score are not drawn.
     """
 
@@ -170,6 +187,49 @@ class FaceResultDrawer:
                         colors=color, line_widths=width)
         return vis.get_image()
 
+    def draw_faces(self,
+                   img_bgr: np.ndarray,
+                   faces: List[dict],
+                   contours: bool = True,
+                   draw_box: bool = True) -> np.ndarray:
+        """Draw faces of :class:`FaceLandmarker` (dicts with ``box``,
+        ``keypoints`` (K, 2), ``keypoint_scores`` (K,)) with plain OpenCV:
+        dots and lines sized to each face (:func:`mark_sizes`), the
+        contours (the boundary table) as lines, the box.
+
+        Args:
+            img_bgr (np.ndarray): (H, W, 3) uint8 BGR.
+            faces (list[dict]): N faces.
+            contours (bool): Draw the boundaries as lines (needs
+                ``boundaries``).
+            draw_box (bool): Draw each face's box.
+
+        Returns:
+            np.ndarray: (H, W, 3) uint8 BGR, a new image.
+        """
+        out = np.ascontiguousarray(img_bgr).copy()
+        for face in faces:
+            kp = np.asarray(face['keypoints'], np.float64)
+            sc = np.asarray(face.get('keypoint_scores', np.ones(len(kp))))
+            radius, width = mark_sizes(face_size(kp), self.radius / 2,
+                                       self.line_width * 0.7)
+            if draw_box and face.get('box') is not None:
+                x1, y1, x2, y2 = (int(round(v)) for v in face['box'][:4])
+                cv2.rectangle(out, (x1, y1), (x2, y2), (0, 255, 0), width,
+                              cv2.LINE_AA)
+            if contours and self.boundaries:
+                for b, pts in enumerate(boundary_polylines(
+                        kp, self.boundaries)):
+                    r, g, bl = _BOUNDARY_COLORS[b % len(_BOUNDARY_COLORS)]
+                    cv2.polylines(out, [np.round(pts).astype(np.int32)],
+                                  False, (bl, g, r), width, cv2.LINE_AA)
+            for (x, y), score in zip(kp, sc):
+                if score < self.kpt_thr:
+                    continue
+                cv2.circle(out, (int(round(x)), int(round(y))), radius,
+                           (255, 255, 255), -1, cv2.LINE_AA)
+        return out
+
     def draw(self,
              img_bgr: np.ndarray,
              samples: list,
@@ -194,11 +254,15 @@ class FaceResultDrawer:
         """
         img_rgb = np.ascontiguousarray(img_bgr[:, :, ::-1])
         h, w = img_rgb.shape[:2]
-        scale = max(1.0, max(h, w) / 600)
-        self.visualizer.radius = max(1, int(round(self.radius * scale)))
-        self.visualizer.line_width = max(1,
-                                         int(round(self.line_width * scale)))
         merged, heatmap = merge_face_samples(samples, show_heatmaps)
+        # marks sized to the smallest face, so that none is hidden
+        kpts = np.asarray(merged.pred_instances.keypoints)
+        size = min((face_size(k) for k in kpts), default=100.)
+        radius, width = mark_sizes(size, self.radius / 2,
+                                   self.line_width * 0.7)
+        self.visualizer.radius = radius
+        self.visualizer.line_width = width
+        scale = width / max(self.line_width, 1)
         canvas = img_rgb
         if show_boundaries and self.boundaries:
             kpts = np.asarray(merged.pred_instances.keypoints)

