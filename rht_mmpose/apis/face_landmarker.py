@@ -55,8 +55,9 @@ class FaceLandmarker:
             (default: the detector's)
         rotate (bool, optional): set each crop's rotation from the
             detector's eye points (MTCNN only)
-        backend (str): ``'onnx'`` (ONNX Runtime; falls back to PyTorch when
-            it is not installed) or ``'torch'``
+        backend (str): ``'hybrid'`` (ONNX Runtime target graph + PyTorch
+            head, fastest), ``'onnx'`` or ``'torch'``; without onnxruntime
+            PyTorch is used
         num_threads (int, optional): CPU threads (default: 2 at most)
         device (str): torch device of the model and the detector
         model (nn.Module, optional): an already loaded model
@@ -74,7 +75,7 @@ class FaceLandmarker:
                  det_config: Optional[str] = None,
                  det_checkpoint: Optional[str] = None,
                  rotate: Optional[bool] = None,
-                 backend: str = 'onnx',
+                 backend: str = 'hybrid',
                  num_threads: Optional[int] = None,
                  device: str = 'cpu',
                  model=None,
@@ -114,7 +115,7 @@ class FaceLandmarker:
         _, pool = model_refiner_and_pool(self.model)
         self.runner = None
         if pool is not None and len(pool) and str(device) == 'cpu':
-            if backend == 'onnx':
+            if backend in ('onnx', 'hybrid'):
                 try:
                     import onnxruntime  # noqa: F401
                 except ImportError:

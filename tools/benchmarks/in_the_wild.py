@@ -191,6 +191,55 @@ def calibrate(root: str, num_faces: int) -> dict:
     return fit
 
 
+def photo_speed(path: str, runs: int = 9) -> None:
+    """Faces/s end to end on one photo: the previous default (Haar boxes,
+    ``inference_faces`` with the model's test settings) as the baseline,
+    then ours (default) and ours (slow), alternating, medians of ``runs``
+    after a warm-up."""
+    import cv2
+    from rht_mmpose.apis import (HaarFaceDetector, inference_faces,
+                                 init_face_model)
+    from rht_mmpose.apis.face_landmarker import FaceLandmarker
+    img = cv2.imread(path)
+    model = init_face_model()
+    haar = HaarFaceDetector()
+    fast = FaceLandmarker(model=model)
+    slow = FaceLandmarker(model=model, fast=False)
+
+    def previous():
+        return len(inference_faces(model, img, haar(img)))
+
+    def landmarker(lm):
+        def run():
+            boxes, angles = lm.detect(img)
+            lm.landmarks(img, boxes, angles)
+            return len(boxes)
+        return run
+
+    methods = [('previous default (Haar + inference_faces)', previous),
+               ('ours (default: MTCNN + fast path)', landmarker(fast)),
+               ('ours (slow, --accurate)', landmarker(slow))]
+    times = {n: [] for n, _ in methods}
+    faces = {}
+    for it in range(runs + 1):
+        for name, fn in methods:
+            t = time.perf_counter()
+            faces[name] = fn()
+            if it:  # the first round warms the caches
+                times[name].append(time.perf_counter() - t)
+    print(f'\n{path}: median of {runs} runs, end to end (detector + '
+          f'landmarks)')
+    print('| method | faces | s / image | faces/s | vs previous |')
+    print('| --- | --- | --- | --- | --- |')
+    base = None
+    for name, _ in methods:
+        sec = float(np.median(times[name]))
+        fps = faces[name] / sec
+        base = base or fps
+        print(f'| {name} | {faces[name]} | {sec:.3f} | {fps:.1f} | '
+              f'{fps / base:.2f}x |')
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--data-root', default=os.environ.get(
@@ -203,9 +252,15 @@ def main(argv=None) -> int:
     parser.add_argument('--no-dlib', action='store_true')
     parser.add_argument('--calibrate', action='store_true',
                         help='fit the MTCNN box mapping on training faces')
+    parser.add_argument('--photo', default=None,
+                        help='only time faces/s on this photo (e.g. '
+                        '../shared/data/demo_images/t1.jpg)')
     parser.add_argument('--out', default=None, help='json of the results')
     args = parser.parse_args(argv)
     root = osp.join(args.data_root, '300w_subset')
+    if args.photo:
+        photo_speed(args.photo)
+        return 0
     if args.calibrate:
         print(json.dumps(calibrate(root, args.num_faces), indent=1))
         return 0
