@@ -14,6 +14,7 @@ Note:
 """
 import os
 import os.path as osp
+import time
 from typing import Iterable, Iterator, List, Optional, Sequence, Union
 
 import cv2
@@ -48,8 +49,11 @@ class FaceLandmarker:
             the model's own test settings (most accurate, slower)
         num_refs (int, optional): references per face (overrides ``fast``)
         flip_test (bool, optional): flip test (overrides ``fast``)
-        detector (str): ``'mtcnn'`` (default) or ``'haar'``; ignored with
-            ``det_config`` / ``det_checkpoint`` (an mmdet detector)
+        detector (str | callable): ``'mtcnn'`` (default) or ``'haar'``
+            (ignored with ``det_config`` / ``det_checkpoint``: an mmdet
+            detector), or a detector object: called on a BGR image it
+            returns (N, 5) landmark-style boxes; with a ``detect`` method
+            returning (boxes, five points (N, 5, 2)) it can set rotations
         min_face_size (int): smallest face in pixels the detector looks for
         det_score_thr (float, optional): detector score threshold
             (default: the detector's)
@@ -97,17 +101,19 @@ class FaceLandmarker:
         if flip_test is not None:
             settings['flip_test'] = flip_test
         self.settings = settings
-        self.detector_name = 'mmdet' if det_config else detector
-        kwargs = {}
-        if self.detector_name == 'mtcnn':
-            kwargs['min_size'] = min_face_size
-        elif self.detector_name == 'haar':
-            kwargs['min_size'] = min_face_size
-        if det_score_thr is not None:
-            kwargs['score_thr'] = det_score_thr
-        self.detector = build_face_detector(
-            det_config, det_checkpoint, device=device, detector=detector,
-            **kwargs)
+        if callable(detector):
+            # a detector object: image -> (N, 5) landmark-style boxes, and
+            # optionally ``detect`` -> (boxes, five points (N, 5, 2))
+            self.detector_name = type(detector).__name__
+            self.detector = detector
+        else:
+            self.detector_name = 'mmdet' if det_config else detector
+            kwargs = {} if det_config else dict(min_size=min_face_size)
+            if det_score_thr is not None:
+                kwargs['score_thr'] = det_score_thr
+            self.detector = build_face_detector(
+                det_config, det_checkpoint, device=device, detector=detector,
+                **kwargs)
         self.rotate = ROTATE_DEFAULT if rotate is None else bool(rotate)
         if self.rotate and not hasattr(self.detector, 'detect'):
             raise FaceInputError(f'rotate=True needs a detector with eye '
@@ -141,31 +147,60 @@ class FaceLandmarker:
                   angles: Optional[np.ndarray] = None):
         """Keypoints (N, K, 2) and scores (N, K) of the faces ``boxes``
         (N, 4+) xyxy in a BGR uint8 image, in one batch."""
-        boxes = np.asarray(boxes, np.float32).reshape(
-            -1, np.shape(boxes)[-1] if np.ndim(boxes) == 2 else 4)
+        out = self.predict_boxes(img, boxes, angles)
+        return out['keypoints'], out['keypoint_scores']
+
+    def predict_boxes(self, img: np.ndarray, boxes: np.ndarray,
+                      angles: Optional[np.ndarray] = None) -> dict:
+        """:meth:`landmarks` plus the pool indices each face used.
+
+        Returns:
+            dict: ``keypoints`` (N, K, 2), ``keypoint_scores`` (N, K) and
+            ``ref_index`` ((N, k) pool indices of an RHT model, else None)
+        """
+        boxes = np.asarray(boxes, np.float32)
+        boxes = boxes.reshape(-1, boxes.shape[-1] if boxes.ndim == 2 else 4)
         k = (self.model.dataset_meta or {}).get('num_keypoints', 68)
         if len(boxes) == 0:
-            return (np.zeros((0, k, 2), np.float32),
-                    np.zeros((0, k), np.float32))
+            return dict(keypoints=np.zeros((0, k, 2), np.float32),
+                        keypoint_scores=np.zeros((0, k), np.float32),
+                        ref_index=None)
         if self.runner is not None:
-            out = self.runner(img, boxes[:, :4],
-                              angles if self.rotate else None)
-            return out['keypoints'], out['keypoint_scores']
+            return self.runner(img, boxes[:, :4],
+                               angles if self.rotate else None)
         from .inference import inference_faces
         samples = inference_faces(self.model, img, boxes[:, :4])
-        return (np.concatenate([s.pred_instances.keypoints
-                                for s in samples]).astype(np.float32),
-                np.concatenate([s.pred_instances.keypoint_scores
-                                for s in samples]).astype(np.float32))
+        refs = [s.metainfo.get('ref_pool_index') for s in samples]
+        return dict(
+            keypoints=np.concatenate([
+                s.pred_instances.keypoints for s in samples
+            ]).astype(np.float32),
+            keypoint_scores=np.concatenate([
+                s.pred_instances.keypoint_scores for s in samples
+            ]).astype(np.float32),
+            ref_index=None if any(r is None for r in refs) else np.stack(
+                [np.atleast_1d(r) for r in refs]))
 
-    def _faces(self, boxes, angles, kpts, scores) -> List[dict]:
-        return [
-            dict(box=boxes[i, :4].copy(),
-                 score=float(boxes[i, 4]) if boxes.shape[1] > 4 else 1.0,
-                 keypoints=kpts[i], keypoint_scores=scores[i],
-                 angle=0. if angles is None else float(angles[i]))
-            for i in range(len(boxes))
-        ]
+    def faces_from(self, boxes: np.ndarray, angles: Optional[np.ndarray],
+                   pred: dict) -> List[dict]:
+        """Faces (dicts, as :meth:`__call__` returns them) from boxes
+        (N, 4+), angles (N,) or None and :meth:`predict_boxes`' output."""
+        boxes = np.asarray(boxes, np.float32)
+        boxes = boxes.reshape(-1, boxes.shape[-1] if boxes.ndim == 2 else 4)
+        refs = pred.get('ref_index')
+        faces = []
+        for i in range(len(boxes)):
+            face = dict(
+                box=boxes[i, :4].copy(),
+                score=float(boxes[i, 4]) if boxes.shape[1] > 4 else 1.0,
+                keypoints=pred['keypoints'][i],
+                keypoint_scores=pred['keypoint_scores'][i],
+                angle=0. if angles is None or not self.rotate else float(
+                    angles[i]))
+            if refs is not None:
+                face['reference_index'] = [int(r) for r in refs[i]]
+            faces.append(face)
+        return faces
 
     # -------------------------------------------------------------- API
     def __call__(self, img: ImageLike,
@@ -180,7 +215,8 @@ class FaceLandmarker:
         Returns:
             list[dict]: per face ``box`` (4,) xyxy, ``score``,
             ``keypoints`` (K, 2) in image pixels, ``keypoint_scores`` (K,)
-            and ``angle`` (the crop's rotation, degrees), best first
+            ``angle`` (the crop's rotation, degrees) and, for RHT models,
+            ``reference_index`` (the pool faces used), best first
         """
         image = load_image(img)
         if boxes is None:
@@ -192,8 +228,8 @@ class FaceLandmarker:
                 raise FaceInputError(f'boxes must have shape (N, 4) or '
                                      f'(N, 5), got {boxes.shape}')
             angles = None
-        kpts, scores = self.landmarks(image, boxes, angles)
-        return self._faces(boxes, angles, kpts, scores)
+        return self.faces_from(boxes, angles,
+                               self.predict_boxes(image, boxes, angles))
 
     def batch(self, images: Sequence[ImageLike]) -> List[List[dict]]:
         """Faces of several images (each as :meth:`__call__`)."""
@@ -218,8 +254,9 @@ class FaceLandmarker:
                 smoother)
             beta (float): One Euro speed coefficient, per face size per
                 second (higher: less lag)
-            fps (float, optional): frame rate for the filter's clock
-                (default: the video's, else 30)
+            fps (float, optional): frame rate of the filter's clock
+                (default: the video's, else 30; a camera uses the wall
+                clock)
 
         Yields:
             dict: ``frame_index``, ``time`` (s), ``image`` (the BGR frame,
@@ -229,14 +266,15 @@ class FaceLandmarker:
         """
         from .tracking import FaceTracker
 
-        def detect(img):
-            return self.detect(img)
-
-        tracker = FaceTracker(detect, self.landmarks, detect_every,
+        tracker = FaceTracker(self.detect, self.landmarks, detect_every,
                               smoothing, min_cutoff, beta)
         frames, rate = _open_frames(source, fps)
+        camera = isinstance(source, int)
+        start = time.perf_counter()
         for index, frame in enumerate(frames):
-            t = index / rate
+            # a camera's frames come when they come: the filter's clock is
+            # the wall clock there, the frame rate elsewhere
+            t = time.perf_counter() - start if camera else index / rate
             if frame is None:
                 yield dict(frame_index=index, time=t, image=None, faces=[],
                            error=f'frame {index} could not be read')
@@ -248,8 +286,6 @@ class FaceLandmarker:
                            error=f'frame {index}: {e}')
                 continue
             faces = tracker.update(img, t)
-            for f in faces:
-                f['angle'] = 0.
             yield dict(frame_index=index, time=t, image=img, faces=faces,
                        error=None)
 

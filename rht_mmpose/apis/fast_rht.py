@@ -27,6 +27,7 @@ import hashlib
 import os
 import os.path as osp
 import tempfile
+import warnings
 from typing import Dict, Optional, Sequence, Tuple
 
 import cv2
@@ -42,8 +43,8 @@ CACHE_DIR = os.environ.get('RHT_MMPOSE_ONNX_CACHE', osp.join(
     'rht_mmpose', 'onnx'))
 # bump when the exported graphs change, so stale cached files are not used
 GRAPH_VERSION = 1
-BOX_PADDING = 1.25
-BACKENDS = ('hybrid', 'onnx', 'torch')  # GetBBoxCenterScale(padding=1.25) of the test pipeline
+BOX_PADDING = 1.25  # GetBBoxCenterScale(padding=1.25) of the test pipeline
+BACKENDS = ('hybrid', 'onnx', 'torch')
 
 
 # ------------------------------------------------ the model's extra parts
@@ -285,8 +286,8 @@ def export_graphs(model: nn.Module, out_dir: str,
     paths = {}
     jobs = [
         ('target', target, (crops, ), ['crops'], ['fg', 'query']),
-        ('head', HeadNet(model, matmul_stm=True).eval(), (fg, query, key, *values),
-         list(HEAD_INPUTS), ['heatmaps']),
+        ('head', HeadNet(model, matmul_stm=True).eval(),
+         (fg, query, key, *values), list(HEAD_INPUTS), ['heatmaps']),
     ]
     for name, net, args, in_names, out_names in jobs:
         path = osp.join(out_dir, f'{name}.onnx')
@@ -294,7 +295,10 @@ def export_graphs(model: nn.Module, out_dir: str,
                                    dir=out_dir)
         os.close(fd)
         try:
-            with torch.no_grad():
+            # the tracer's warnings (constant folding of slices, shape
+            # inference) say nothing a user can act on
+            with torch.no_grad(), warnings.catch_warnings():
+                warnings.simplefilter('ignore')
                 torch.onnx.export(
                     net, args, tmp, input_names=in_names,
                     output_names=out_names, opset_version=opset,
@@ -378,7 +382,9 @@ class FastRHTRunner:
             Runtime for both; the graphs are exported once per model into
             ``cache_dir``) or ``'torch'``
         num_threads (int): CPU threads of ONNX Runtime / torch
-        cache_dir (str): where the exported graphs are kept
+        cache_dir (str, optional): where the exported graphs are kept
+            (default :data:`CACHE_DIR`: ``$RHT_MMPOSE_ONNX_CACHE``, else
+            ``~/.cache/rht_mmpose/onnx``)
     """
 
     def __init__(self,
@@ -387,7 +393,7 @@ class FastRHTRunner:
                  flip_test: Optional[bool] = None,
                  backend: str = 'hybrid',
                  num_threads: Optional[int] = None,
-                 cache_dir: str = CACHE_DIR):
+                 cache_dir: Optional[str] = None):
         refine, pool = model_refiner_and_pool(model)
         if pool is None or len(pool) == 0:
             raise FaceInputError(
@@ -428,10 +434,13 @@ class FastRHTRunner:
         self._load_pool(pool)
         torch.set_num_threads(self.num_threads)
         if backend in ('onnx', 'hybrid'):
-            folder = osp.join(cache_dir, _model_digest(model))
+            folder = osp.join(cache_dir or CACHE_DIR, _model_digest(model))
             paths = {n: osp.join(folder, f'{n}.onnx')
                      for n in ('target', 'head')}
             if not all(osp.isfile(p) for p in paths.values()):
+                from mmengine.logging import print_log
+                print_log(f'exporting the model to ONNX once, into {folder}',
+                          logger='current')
                 paths = export_graphs(model, folder)
             self.backend = _OnnxBackend(paths, self.num_threads) \
                 if backend == 'onnx' else _HybridBackend(

@@ -132,8 +132,9 @@ class FaceTracker:
 
         Returns:
             list[dict]: per face ``track_id``, ``box`` (4,), ``score``,
-            ``keypoints`` (K, 2), ``keypoint_scores`` (K,), ``detected``
-            (whether the detector ran on this frame)
+            ``keypoints`` (K, 2), ``keypoint_scores`` (K,), ``angle`` (the
+            crop's rotation, degrees), ``detected`` (whether the detector
+            ran on this frame)
         """
         self.frame_index += 1
         detected = self.need_detection or not self.tracks or \
@@ -173,6 +174,6 @@ class FaceTracker:
             faces.append(dict(track_id=track.track_id, box=nb.copy(),
                               score=track.score, keypoints=smoothed,
                               keypoint_scores=np.asarray(sc, np.float32),
-                              detected=detected))
+                              angle=track.angle, detected=detected))
         self.tracks = kept
         return faces

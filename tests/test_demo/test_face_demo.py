@@ -61,14 +61,13 @@ def _check_json(path, samples):
             rec['bbox'][0], sample.pred_instances.bboxes[0], atol=1e-3)
 
 
-@pytest.mark.parametrize('name,min_faces', [('astronaut.png', 1),
-                                            ('t1.jpg', 4)])
+@pytest.mark.parametrize('name,faces', [('astronaut.png', 1), ('t1.jpg', 6)])
 def test_real_photos_give_images_and_round_tripping_json(
-        name, min_faces, demo_obj, data_root, tmp_path):
+        name, faces, demo_obj, data_root, tmp_path):
     src = osp.join(data_root, 'demo_images', name)
     done = face_demo.run_images(demo_obj, [src], str(tmp_path))
     samples = done['samples'][src]
-    assert len(samples) >= min_faces
+    assert len(samples) == faces
     out_img = cv2.imread(str(tmp_path / name))
     ref = cv2.imread(src)
     # landmarks + heatmap panel side by side
@@ -118,27 +117,91 @@ def test_folder_with_grey_rgba_16bit_and_a_non_image(
     ]
 
 
-def test_video(ckpt, data_root, tmp_path, capsys):
+def write_clip(path, data_root, frames=5, fourcc='mp4v'):
+    """The astronaut photo, moved 2 px right per frame."""
     img = cv2.imread(osp.join(data_root, 'demo_images', 'astronaut.png'))
-    img = cv2.resize(img, (256, 256))
-    video = str(tmp_path / 'clip.mp4')
-    writer = cv2.VideoWriter(video, cv2.VideoWriter_fourcc(*'mp4v'), 10,
-                             (256, 256))
-    for _ in range(3):
-        writer.write(img)
+    img = img[:320, 60:380]  # her face, full size
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), 10,
+                             (img.shape[1], img.shape[0]))
+    for i in range(frames):
+        writer.write(np.roll(img, 2 * i, axis=1))
     writer.release()
+    return str(path)
+
+
+def test_video_tracked_with_json_per_frame(data_root, tmp_path, capsys):
+    """The bundled model on a 4-frame clip: the video, a json entry per
+    frame with the face's track id, the fps line."""
+    video = write_clip(tmp_path / 'clip.mp4', data_root, frames=4)
     out_dir = tmp_path / 'out'
-    code, out, err = _run(
-        [video, '--out-dir',
-         str(out_dir), '--checkpoint', ckpt, '--save-json'], capsys)
+    code, out, err = _run([video, '--out-dir', str(out_dir),
+                           '--detect-every', '2'], capsys)
     assert code == 0, err
-    assert 'summary: 3 faces in 3 frames' in out
+    assert 'summary: 4 faces in 4 frames' in out
+    assert 'fps (detector every 2 frames and when a face is lost, ' \
+        'smoothing on)' in out
     cap = cv2.VideoCapture(str(out_dir / 'clip.mp4'))
-    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 3
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 4
     cap.release()
     data = json.load(open(out_dir / 'results_clip.json'))
-    assert [f['frame_id'] for f in data['instance_info']] == [1, 2, 3]
-    assert all(len(f['instances']) == 1 for f in data['instance_info'])
+    frames = data['instance_info']
+    assert [f['frame_id'] for f in frames] == [1, 2, 3, 4]
+    assert [[i['track_id'] for i in f['instances']] for f in frames] == \
+        [[0]] * 4
+    # the face moves 2 px right per frame, and so do its landmarks
+    x = [np.mean(np.array(f['instances'][0]['keypoints'])[:, 0])
+         for f in frames]
+    assert all(0 < b - a < 4 for a, b in zip(x, x[1:])), x
+    assert sorted(os.listdir(out_dir)) == ['clip.mp4', 'results_clip.json']
+
+
+def test_video_with_an_unreadable_frame(data_root, tmp_path, capsys):
+    """Frame 3 of 5 does not decode: reported, left out of the video,
+    listed in the json with its error; the other frames are processed."""
+    video = write_clip(tmp_path / 'clip.avi', data_root, frames=5,
+                       fourcc='MJPG')
+    data = bytearray(open(video, 'rb').read())
+    starts = [i for i in range(len(data) - 1)
+              if data[i] == 0xFF and data[i + 1] == 0xD8]  # JPEG frames
+    assert len(starts) == 5
+    data[starts[2] + 2:starts[3] - 8] = bytes(starts[3] - 10 - starts[2])
+    with open(video, 'wb') as f:
+        f.write(bytes(data))
+    out_dir = tmp_path / 'out'
+    code, out, err = _run([video, '--out-dir', str(out_dir),
+                           '--no-smoothing'], capsys)
+    assert code == 0, err
+    assert 'skipped: frame 2 could not be read' in out
+    assert 'summary: 4 faces in 4 frames (0 without a face, 1 unreadable)' \
+        in out
+    assert 'smoothing off' in out
+    frames = json.load(open(out_dir / 'results_clip.json'))['instance_info']
+    assert [f['frame_id'] for f in frames] == [1, 2, 3, 4, 5]
+    assert frames[2] == dict(frame_id=3, instances=[],
+                             error='frame 2 could not be read')
+    assert all(len(frames[i]['instances']) == 1 for i in (0, 1, 3, 4))
+    cap = cv2.VideoCapture(str(out_dir / 'clip.mp4'))
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 4
+    cap.release()
+    assert sorted(os.listdir(out_dir)) == ['clip.mp4', 'results_clip.json']
+
+
+def test_video_without_a_readable_frame_writes_nothing(data_root, tmp_path,
+                                                       capsys):
+    video = write_clip(tmp_path / 'clip.avi', data_root, frames=3,
+                       fourcc='MJPG')
+    data = bytearray(open(video, 'rb').read())
+    starts = [i for i in range(len(data) - 1)
+              if data[i] == 0xFF and data[i + 1] == 0xD8]
+    for s in starts:
+        data[s + 2:s + 2000] = bytes(1998)
+    with open(video, 'wb') as f:
+        f.write(bytes(data))
+    out_dir = tmp_path / 'out'
+    code, out, err = _run([video, '--out-dir', str(out_dir)], capsys)
+    assert code == 2
+    assert err.startswith('error: cannot open video') and video in err
+    assert not out_dir.exists()  # checked before anything is made
 
 
 def test_no_face_is_a_message_and_exit_0(ckpt, tmp_path, capsys):
@@ -151,6 +214,21 @@ def test_no_face_is_a_message_and_exit_0(ckpt, tmp_path, capsys):
     assert code == 0
     assert 'no face found in' in out
     assert os.listdir(out_dir) == []
+
+
+def test_a_face_below_the_minimum_size_is_named(ckpt, data_root, tmp_path,
+                                               capsys):
+    # the astronaut's face is about 110 px across: not looked for with
+    # --min-face-size 200, and the message says which option to change
+    src = osp.join(data_root, 'demo_images', 'astronaut.png')
+    argv = [src, '--out-dir', str(tmp_path), '--checkpoint', ckpt]
+    code, out, _ = _run(argv + ['--min-face-size', '200'], capsys)
+    assert code == 0
+    assert (f'no face found in {src} (faces smaller than 200 px are not '
+            f'looked for: --min-face-size)') in out
+    assert os.listdir(tmp_path) == []
+    code, out, _ = _run(argv, capsys)
+    assert code == 0 and 'summary: 1 faces in 1 images' in out
 
 
 def _bad_inputs(tmp_path, data_root):
@@ -179,6 +257,20 @@ def _bad_inputs(tmp_path, data_root):
          'cannot write to output directory'),
         ('det config without checkpoint',
          [src, '--out-dir', out, '--det-config', 'x.py'], 'both --det-config'),
+        ('no input', ['--out-dir', out], 'give an input path or --camera'),
+        ('input and camera', [src, '--camera', '0', '--out-dir', out],
+         'not both'),
+        ('no camera', ['--camera', '97', '--out-dir', out],
+         'cannot open camera 97'),
+        ('detect every 0', [src, '--detect-every', '0', '--out-dir', out],
+         '--detect-every 0: expected an integer >= 1'),
+        ('min cutoff 0', [src, '--min-cutoff', '0', '--out-dir', out],
+         '--min-cutoff 0.0: expected a frequency > 0 Hz'),
+        ('negative beta', [src, '--beta', '-1', '--out-dir', out],
+         '--beta -1.0: expected a value >= 0'),
+        ('face size below MTCNN', [src, '--min-face-size', '8', '--out-dir',
+                                   out],
+         '--min-face-size 8: expected an integer >= 12'),
     ]
 
 
@@ -247,12 +339,15 @@ def test_cfg_options_reach_the_pose_model(data_root, tmp_path, capsys):
     ckpt = save_small_rht_checkpoint(str(tmp_path / 'rht.pth'), data_root)
     src = osp.join(data_root, 'demo_images', 'astronaut.png')
     argv = [src, '--out-dir', str(tmp_path / 'out'), '--checkpoint', ckpt,
-            '--save-json', '--cfg-options', 'model.test_cfg.num_refs=3',
-            'model.test_cfg.flip_test=False']
+            '--save-json', '--accurate', '--cfg-options',
+            'model.test_cfg.num_refs=3', 'model.test_cfg.flip_test=False']
     args = face_demo.parse_args(argv)
     demo = face_demo.FaceDemo(args)
     assert demo.model.test_cfg['num_refs'] == 3
     assert demo.model.test_cfg['flip_test'] is False
+    # --accurate: the model's own settings, which --cfg-options changed
+    assert demo.landmarker.runner.num_refs == 3
+    assert demo.landmarker.runner.flip_test is False
     code, out, err = _run(argv, capsys)
     assert code == 0, err
     data = json.load(open(tmp_path / 'out' / 'results_astronaut.json'))
