@@ -138,3 +138,27 @@ def test_legacy_bundle_is_refused_with_the_upgrade_command(tmp_path):
     torch.save(ckpt, str(legacy))
     with pytest.raises(FaceInputError, match='make_bundle.py --upgrade'):
         init_face_model(None, str(legacy))
+
+
+def test_pool_exclude_leaves_out_exactly_the_listed_faces(tmp_path):
+    """--pool-exclude: the validation faces of a split file never reach the
+    pool; a file that lists none of the candidates is an error."""
+    exclude_listed = load_script('tools/deployment/make_bundle.py',
+                                 'rht_make_bundle').exclude_listed
+    images = [str(tmp_path / 'afw' / f'{i}_1.jpg') for i in (0, 1, 2, 11)] + \
+        [str(tmp_path / 'lfpw' / 'trainset' / f'{i}_1.jpg') for i in range(3)]
+    keypoints = list(range(len(images)))
+    split = tmp_path / 'val.txt'
+    split.write_text('# two faces\nafw/1_1.jpg\nlfpw/trainset/2_1.jpg\n'
+                     'helen/trainset/9_1.jpg\n')
+    kept_images, kept_kpts = exclude_listed(images, keypoints, str(split))
+    expected = [i for i, p in enumerate(images)
+                if not (p.endswith('afw/1_1.jpg')
+                        or p.endswith('lfpw/trainset/2_1.jpg'))]
+    assert kept_kpts == expected
+    assert kept_images == [images[i] for i in expected]
+    assert images[3] in kept_images  # 'afw/11_1.jpg' is not 'afw/1_1.jpg'
+    other = tmp_path / 'other.txt'
+    other.write_text('helen/trainset/9_1.jpg\n')
+    with pytest.raises(SystemExit, match='none of its 1 faces'):
+        exclude_listed(images, keypoints, str(other))

@@ -1,7 +1,9 @@
 """Fit the linear shape refiner (rht_mmpose.models.utils.shape_refiner) on a
-model's predictions for the 1207 training faces and measure HELEN test
-with and without it. The ridge penalty is chosen by 5-fold cross-validation
-on the training faces; the test faces are used only for the final figures.
+model's predictions for its training faces and measure the validation
+faces with and without it. Training faces: the 2012 of AFW + HELEN train +
+LFPW train minus the validation split (``--split-file``); the ridge penalty
+is chosen by 5-fold cross-validation on them. No test face is read: test
+figures come from ``tools/test.py`` with the bundle.
 
     python tools/analysis/shape_refiner_report.py            # shipped pair
     python tools/analysis/shape_refiner_report.py --models X=ckpt.pth
@@ -33,9 +35,20 @@ DEFAULT_MODELS = [
 ]
 
 
-def face_stems(folders):
-    return [osp.join(folder, stem) for folder in folders
-            for stem in list_faces(folder, 0)]
+def face_stems(root, folders, split_file=None, side='train'):
+    """Image stems (path without extension) of ``folders`` under ``root``;
+    with ``split_file``, only its ``side`` ('train': the faces it does not
+    list, 'val': the faces it lists)."""
+    from rht_mmpose.datasets.face_300w_pts_dataset import read_split_file
+    listed = None if split_file is None else {
+        osp.splitext(p)[0] for p in read_split_file(split_file)}
+    stems = []
+    for folder in folders:
+        for stem in list_faces(osp.join(root, folder), 0):
+            rel = f'{folder}/{stem}'
+            if listed is None or (rel in listed) == (side == 'val'):
+                stems.append(osp.join(root, folder, stem))
+    return stems
 
 
 def predict(checkpoint, stems, flip, cache):
@@ -85,11 +98,21 @@ def main():
                         help='self-contained checkpoints as LABEL=PATH')
     parser.add_argument('--out-dir', default='work_dirs/shape_refiner')
     parser.add_argument('--no-flip', action='store_true')
+    parser.add_argument('--folders', nargs='+',
+                        default=['afw', 'helen/trainset', 'lfpw/trainset'],
+                        help='training folders under 300w_subset')
+    parser.add_argument(
+        '--split-file',
+        default=osp.join(REPO, 'configs', 'experiments', 'splits',
+                         '300w_train2012_val.txt'),
+        help='validation faces: left out of the fit, reported')
     args = parser.parse_args()
     root = osp.join(args.data_root, '300w_subset')
-    train = face_stems([osp.join(root, 'afw'),
-                        osp.join(root, 'helen', 'trainset')])
-    test = face_stems([osp.join(root, 'helen', 'testset')])
+    train = face_stems(root, args.folders, args.split_file, 'train')
+    val = face_stems(root, args.folders, args.split_file, 'val')
+    if not train or not val:
+        raise SystemExit(f'{len(train)} training and {len(val)} validation '
+                         f'faces in {args.folders} with {args.split_file}')
     os.makedirs(args.out_dir, exist_ok=True)
     rows = []
     for item in args.models:
@@ -100,8 +123,8 @@ def main():
         flip = not args.no_flip
         p_tr, g_tr = predict(ckpt, train, flip,
                              osp.join(args.out_dir, f'{name}.train.npz'))
-        p_te, g_te = predict(ckpt, test, flip,
-                             osp.join(args.out_dir, f'{name}.test.npz'))
+        p_va, g_va = predict(ckpt, val, flip,
+                             osp.join(args.out_dir, f'{name}.val.npz'))
         ridge, cv = choose_ridge(p_tr, g_tr)
         refiner = fit_shape_refiner(p_tr, g_tr, ridge=ridge)
         out = osp.join(args.out_dir, f'{name}.refiner.npz')
@@ -109,11 +132,11 @@ def main():
         os.replace(out + '.tmp.npz', out)
         print(f'{label}: ridge {ridge} (5-fold CV NME_io on train: ' +
               ', '.join(f'{k}: {v:.4f}' for k, v in cv.items()) + ')')
-        rows.append((label, 'raw', summary(p_te, g_te)))
+        rows.append((label, 'raw', summary(p_va, g_va)))
         rows.append((label, 'refined',
-                     summary(apply_shape_refiner(p_te, refiner), g_te)))
+                     summary(apply_shape_refiner(p_va, refiner), g_va)))
         rows.append((label, 'train raw', summary(p_tr, g_tr)))
-    print(f'\nHELEN test ({len(test)} faces; refiner fitted on '
+    print(f'\nvalidation split ({len(val)} faces; refiner fitted on '
           f'{len(train)} training faces), flip {not args.no_flip}')
     print(f'{"model":30s} {"":10s} {"NME_io":>7s} {"NME_ip":>7s} '
           f'{"FR@0.1":>7s} {"AUC@0.1":>8s}')

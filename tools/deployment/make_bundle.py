@@ -53,6 +53,22 @@ def pick_pool(images, keypoints, size: int, seed: int = 0):
     return [images[i] for i in chosen], [keypoints[i] for i in chosen]
 
 
+def exclude_listed(images, keypoints, split_file: str):
+    """The pool candidates without the faces a split file lists (matched
+    by the listed path's end, e.g. ``afw/123_1.jpg``)."""
+    from rht_mmpose.datasets.face_300w_pts_dataset import read_split_file
+    listed = ['/' + p.strip('/') for p in read_split_file(split_file)]
+    kept = [(img, kp) for img, kp in zip(images, keypoints)
+            if not any(osp.abspath(img).replace(osp.sep, '/').endswith(p)
+                       for p in listed)]
+    if len(kept) == len(images):
+        raise SystemExit(f'--pool-exclude {split_file!r}: none of its '
+                         f'{len(listed)} faces is among the pool folders')
+    print(f'pool candidates: {len(images)} - {len(images) - len(kept)} '
+          f'listed in {split_file}')
+    return [k[0] for k in kept], [k[1] for k in kept]
+
+
 def load_legacy_bundle(model, path: str) -> None:
     """Weights, pool and refiner of a bundle of the earlier format (JPEG
     pool crops + landmarks and the refiner fit in ``meta``) into ``model``
@@ -100,6 +116,10 @@ def main():
                         help='rebuild a bundle of the earlier format')
     parser.add_argument('--pool-dir', nargs='+', default=[])
     parser.add_argument('--pool-size', type=int, default=48)
+    parser.add_argument(
+        '--pool-exclude', metavar='SPLIT_FILE', default=None,
+        help='leave the faces this split file lists (a validation split, '
+        'paths relative to the data root) out of the pool')
     parser.add_argument('--out', required=True)
     parser.add_argument('--note', default='')
     parser.add_argument(
@@ -129,6 +149,9 @@ def main():
             imgs, kps = _pool_from_folder(folder)
             images += list(imgs)
             keypoints += list(kps)
+        if args.pool_exclude:
+            images, keypoints = exclude_listed(images, keypoints,
+                                               args.pool_exclude)
         images, keypoints = pick_pool(images, keypoints, args.pool_size)
         pool = render_reference_pool(model, images, keypoints)
         model.set_reference_pool(pool['images'], pool['keypoints'])
