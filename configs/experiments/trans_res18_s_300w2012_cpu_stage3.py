@@ -1,4 +1,4 @@
-# Stage 3 of trans_res18_s: 10 epochs on the 2012 training faces of 300-W (AFW +
+# Stage 3 of trans_res18_s: 6 epochs on the 2012 training faces of 300-W (AFW +
 # HELEN train + LFPW train) minus the validation split
 # (splits/300w_train2012_val.txt, 202 faces: never trained on, never a
 # reference), from the shipped weights (checkpoints/trans_res18_s_300w.pth, 60
@@ -20,7 +20,7 @@ train_faces = dict(
     split='train')
 train_dataloader = dict(dataset=dict(dataset=train_faces))
 
-max_epochs = 10
+max_epochs = 6  # what fits one 2-core session beside the rest of the work
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs + 1)
 # the validation faces are evaluated after training, with the model's own
 # pool (configs/experiments/bundled/*_val.py); no test faces during training
