@@ -28,8 +28,12 @@ from .image_io import load_image
 # HELEN test, ground-truth boxes: NME_io 0.03285 against 0.03238 with the
 # model's own 10 references (tools/benchmarks/in_the_wild.py, docs).
 FAST_SETTINGS = dict(num_refs=3, flip_test=True)
-# MTCNN's eye line sets the crop's rotation (measured with
-# tools/benchmarks/in_the_wild.py --settings rotation)
+# Whether MTCNN's eye line sets the crop's rotation by default. Off until
+# measured on the HELEN + LFPW test faces with the corrected sign of the
+# crop's rotation (an earlier measurement turned tilted faces the wrong
+# way): tools/benchmarks/in_the_wild.py --settings rotation. On a HELEN
+# face turned 40 degrees it brings NME_io from 0.037 to 0.026
+# (tests/test_apis/test_face_landmarker.py).
 ROTATE_DEFAULT = False
 
 ImageLike = Union[str, os.PathLike, np.ndarray]

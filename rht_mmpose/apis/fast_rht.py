@@ -115,7 +115,9 @@ def crop_warps(boxes: np.ndarray, angles: Optional[np.ndarray],
         # TopdownAffine._fix_aspect_ratio
         s = np.array([bw, bw / aspect] if bw > bh * aspect else
                      [bh * aspect, bh], np.float32)
-        rot = 0. if angles is None else float(angles[i])
+        # mmpose's rot turns the crop the other way round: a face whose
+        # eye line is turned a degrees counter-clockwise needs rot = -a
+        rot = 0. if angles is None else -float(angles[i])
         warps.append(get_warp_matrix(center[i], s, rot, output_size=(w, h)))
     return np.stack(warps).astype(np.float64) if warps else np.zeros(
         (0, 2, 3))
