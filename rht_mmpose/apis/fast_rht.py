@@ -279,7 +279,7 @@ def export_graphs(model: nn.Module, out_dir: str,
     head = model.head
     w_in, h_in = (int(v) for v in head.decoder.input_size)
     crops = torch.zeros(2, 3, h_in, w_in)
-    target = TargetNet(model).eval()
+    target = TargetNet(model)
     with torch.no_grad():
         fg, query = target(crops)
         key, values = model.reference_pool.features(
@@ -288,7 +288,7 @@ def export_graphs(model: nn.Module, out_dir: str,
     paths = {}
     jobs = [
         ('target', target, (crops, ), ['crops'], ['fg', 'query']),
-        ('head', HeadNet(model, matmul_stm=True).eval(),
+        ('head', HeadNet(model, matmul_stm=True),
          (fg, query, key, *values), list(HEAD_INPUTS), ['heatmaps']),
     ]
     for name, net, args, in_names, out_names in jobs:
@@ -318,8 +318,8 @@ def export_graphs(model: nn.Module, out_dir: str,
 
 class _TorchBackend:
     def __init__(self, model):
-        self.target = TargetNet(model).eval()
-        self.head = HeadNet(model).eval()
+        self.target = TargetNet(model)
+        self.head = HeadNet(model)
 
     @torch.no_grad()
     def run_target(self, crops: np.ndarray):
@@ -360,7 +360,7 @@ class _HybridBackend(_OnnxBackend):
 
     def __init__(self, paths: Dict[str, str], num_threads: int, model):
         super().__init__(paths, num_threads)
-        self.torch_head = HeadNet(model).eval()
+        self.torch_head = HeadNet(model)
 
     @torch.no_grad()
     def run_head(self, *arrays: np.ndarray) -> np.ndarray:
@@ -405,6 +405,11 @@ class FastRHTRunner:
         if backend not in BACKENDS:
             raise FaceInputError(f'backend must be one of {BACKENDS}, got '
                                  f'{backend!r}')
+        # the wrappers below run the model as it is: no .eval() on them,
+        # which would reach RHTPoseEstimator.train and drop the model's own
+        # pool feature cache
+        if model.training:
+            model.eval()
         test_cfg = model.test_cfg
         self.num_refs = int(num_refs if num_refs is not None else
                             test_cfg.get('num_refs', 1))

