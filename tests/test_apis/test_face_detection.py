@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 
 from rht_mmpose.apis import (FaceInputError, HaarFaceDetector,
-                             MMDetFaceDetector, build_face_detector,
-                             expand_haar_boxes, nms_boxes)
+                             MMDetFaceDetector, MTCNNFaceDetector,
+                             build_face_detector, expand_haar_boxes,
+                             eye_line_angles, fit_box_mapping, map_boxes,
+                             nms_boxes)
 
 # Face centres in t1.jpg, read off the picture by eye (x, y): the four
 # faces turned towards the camera. The two women on the left look down or
@@ -93,9 +95,59 @@ def test_nms_keeps_the_best_of_overlapping_boxes():
 
 
 def test_detector_arguments(tmp_path):
-    assert isinstance(build_face_detector(), HaarFaceDetector)
+    assert isinstance(build_face_detector(), MTCNNFaceDetector)
+    assert isinstance(build_face_detector(detector='haar'), HaarFaceDetector)
+    with pytest.raises(FaceInputError, match="detector 'dnn' is not known"):
+        build_face_detector(detector='dnn')
+    with pytest.raises(FaceInputError, match="min_size 8 is below MTCNN"):
+        MTCNNFaceDetector(min_size=8)
+    with pytest.raises(FaceInputError, match=r"score_thr 1.5 must be in"):
+        MTCNNFaceDetector(score_thr=1.5)
     with pytest.raises(FaceInputError, match='both --det-config'):
         build_face_detector(det_config='x.py')
     with pytest.raises(FileNotFoundError, match='detector config'):
         MMDetFaceDetector(str(tmp_path / 'x.py'), str(tmp_path / 'x.pth'))
     assert len(HaarFaceDetector()(np.zeros((100, 100, 3), np.uint8))) == 0
+
+
+def test_fit_box_mapping_recovers_a_known_mapping():
+    rng = np.random.default_rng(0)
+    xy = rng.uniform(0, 300, (20, 2))
+    wh = rng.uniform(40, 120, (20, 2))
+    det = np.concatenate([xy, xy + wh], axis=1)
+    lmk = map_boxes(det, center_shift=(0.02, 0.13), size_ratio=(1.04, 0.77))
+    fit = fit_box_mapping(det, lmk)
+    np.testing.assert_allclose(fit['center_shift'], (0.02, 0.13), atol=1e-5)
+    np.testing.assert_allclose(fit['size_ratio'], (1.04, 0.77), atol=1e-5)
+    np.testing.assert_allclose(fit['center_shift_std'], 0, atol=1e-5)
+    assert fit['faces'] == 20
+    with pytest.raises(ValueError, match='as many detector boxes'):
+        fit_box_mapping(det[:3], lmk[:2])
+
+
+def test_eye_line_angles_by_hand():
+    # image coordinates, y down: the right eye 10 px higher and 10 px to
+    # the right of the left one is a face turned 45 degrees
+    # counter-clockwise; level eyes 0; the right eye lower -30
+    points = np.array([[[0, 0], [10, -10]], [[5, 5], [25, 5]],
+                       [[0, 0], [np.cos(np.pi / 6), np.sin(np.pi / 6)]]])
+    np.testing.assert_allclose(eye_line_angles(points), [45, 0, -30],
+                               atol=1e-4)
+
+
+def test_mtcnn_boxes_are_landmark_boxes_on_held_out_faces(data_root):
+    """The MTCNN -> landmark box constants were fitted on training faces;
+    on HELEN test faces the mapped boxes overlap the landmark boxes."""
+    files = sorted(
+        glob.glob(osp.join(data_root, '300w_subset', 'helen', 'testset',
+                           '*.jpg')))[:8]
+    detector = MTCNNFaceDetector()
+    ious = []
+    for f in files:
+        kpts = _read_pts(f[:-4] + '.pts')
+        gt = np.concatenate([kpts.min(0), kpts.max(0)])
+        boxes, points = detector.detect(cv2.imread(f))
+        assert points.shape == (len(boxes), 5, 2)
+        assert (boxes[:, 4] >= detector.score_thr).all()
+        ious.append(max((_iou(b, gt) for b in boxes), default=0.))
+    assert min(ious) > 0.6 and np.median(ious) > 0.75, np.round(ious, 2)
