@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from rht_mmpose.apis import box_iou
-from tests.conftest import REPO_ROOT, load_script
+from tests.conftest import load_script
 
 # Hand-marked in t1.jpg (1280 x 886) from 3x crops with a 10-pixel grid,
 # in the landmark-box convention of the model (brows to chin, cheek to
