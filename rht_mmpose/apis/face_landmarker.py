@@ -66,8 +66,12 @@ class FaceLandmarker:
         backend (str): ``'hybrid'`` (ONNX Runtime target graph + PyTorch
             head, fastest), ``'onnx'`` or ``'torch'``; without onnxruntime
             PyTorch is used
-        num_threads (int, optional): CPU threads (default: 2 at most)
-        device (str): torch device of the model and the detector
+        num_threads (int, optional): CPU threads (default: 2 at most);
+            sets torch's thread count for the process
+        device (str): torch device of the model and the detector; off the
+            CPU (and for models without a reference pool) the landmarks
+            come from the model's own path (:func:`inference_faces`, its
+            test settings)
         model (nn.Module, optional): an already loaded model
     """
 
