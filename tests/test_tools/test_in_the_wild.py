@@ -100,8 +100,13 @@ def test_the_script_on_two_faces_without_dlib(data_root, tmp_path, capsys,
     assert '| method | misses | NME_io | NME_ip | FR@0.1 | AUC@0.1 |' in text
     res = json.load(open(out))
     (ours, ) = res.values()
-    # one face of each part (spread evenly: the first and the last)
+    # one face of each part (spread evenly: the first and the last), and
+    # both together (the 300-W common set)
+    common = ours.pop('all (300-W common set)')
     assert sorted(ours) == ['helen/testset', 'lfpw/testset']
+    assert common['faces'] == 2
+    assert common['NME_io'] == pytest.approx(
+        (ours['helen/testset']['NME_io'] + ours['lfpw/testset']['NME_io']) / 2)
     for s in ours.values():
         assert s['faces'] == 1 and s['misses'] == 0
         assert 0 < s['NME_io'] < 0.1 and s['NME_ip'] > s['NME_io']

@@ -5,7 +5,7 @@ the same HELEN test and LFPW test faces, in one process.
   the fast path), plus any ``--settings`` (e.g. the slow, most accurate
   one, or Haar boxes);
 - dlib: its HOG face detector and its 68-point shape predictor, when
-  installed (``pip install .[dlib]``).
+  installed (``make install-bench``).
 
 Where a method's detector finds no face overlapping the annotated one, it
 gets the ground-truth landmark box instead and the miss is counted, so
@@ -22,6 +22,10 @@ method, measured in the same run.
         --photo ../shared/data/demo_images/t1.jpg
     # the MTCNN box -> landmark box constants, from TRAINING faces only
     python tools/benchmarks/in_the_wild.py --calibrate --num-faces 600
+    # tuning choices (rotation, references of the fast path) on the
+    # validation faces carved from the training folders, never on test
+    python tools/benchmarks/in_the_wild.py --faces val --no-dlib \
+        --settings rotation refs1 refs5
 """
 import argparse
 import json
@@ -40,6 +44,8 @@ from tools.benchmarks.dlib_helen import (load_dlib_predictor,  # noqa: E402
 
 TEST_FOLDERS = ('helen/testset', 'lfpw/testset')
 TRAIN_FOLDERS = ('afw', 'helen/trainset', 'lfpw/trainset')
+VAL_SPLIT = osp.join(REPO, 'configs', 'experiments', 'splits',
+                     '300w_train2012_val.txt')
 # a detection is the annotated face when it overlaps its landmark box this
 # much (detector boxes are mapped to landmark-style boxes first)
 MATCH_IOU = 0.3
@@ -162,7 +168,21 @@ SETTINGS = {
     'haar': dict(detector='haar'),
     'no_rotation': dict(rotate=False),
     'rotation': dict(rotate=True),
+    # the fast path with other reference counts (the default: FAST_SETTINGS)
+    'refs1': dict(num_refs=1),
+    'refs5': dict(num_refs=5),
+    'refs10': dict(num_refs=10),
 }
+
+
+def validation_faces(root: str, split_file: str = VAL_SPLIT):
+    """The faces of the training folders that the validation split
+    lists (never trained on by the shipped models of the 2012-face
+    stage, never in their pools)."""
+    from rht_mmpose.datasets.face_300w_pts_dataset import read_split_file
+    listed = {osp.splitext(p)[0] for p in read_split_file(split_file)}
+    return [f for f in list_faces(root, TRAIN_FOLDERS)
+            if f'{f[0]}/{osp.splitext(osp.basename(f[1]))[0]}' in listed]
 
 
 def calibrate(root: str, num_faces: int) -> dict:
@@ -248,6 +268,14 @@ def main(argv=None) -> int:
                         choices=sorted(SETTINGS),
                         help='more settings of ours beside the default')
     parser.add_argument('--no-dlib', action='store_true')
+    parser.add_argument('--config', default=None,
+                        help='landmark model config (default: bundled)')
+    parser.add_argument('--checkpoint', default=None,
+                        help='landmark model checkpoint (default: bundled)')
+    parser.add_argument('--faces', default='test', choices=['test', 'val'],
+                        help='test: HELEN test + LFPW test (the 300-W '
+                        'common set); val: the validation split of the '
+                        'training folders, for tuning choices')
     parser.add_argument('--calibrate', action='store_true',
                         help='fit the MTCNN box mapping on training faces')
     parser.add_argument('--photo', default=None,
@@ -268,7 +296,8 @@ def main(argv=None) -> int:
         return 0
     import cv2
     from rht_mmpose.apis import init_face_model
-    model = init_face_model()  # one model, every setting of ours
+    # one model, every setting of ours
+    model = init_face_model(args.config, args.checkpoint)
     methods = [OurMethod('ours (default)', model)]
     for name in args.settings:
         if name != 'default':
@@ -279,8 +308,12 @@ def main(argv=None) -> int:
             methods.append(DlibMethod())
         except SystemExit as e:
             print(f'dlib skipped: {e}')
-    faces = list_faces(root, TEST_FOLDERS, args.num_faces)
-    rows = {m.name: {f: [] for f in TEST_FOLDERS} for m in methods}
+    if args.faces == 'val':
+        folders, faces = TRAIN_FOLDERS, validation_faces(root)
+    else:
+        folders = TEST_FOLDERS
+        faces = list_faces(root, TEST_FOLDERS, args.num_faces)
+    rows = {m.name: {f: [] for f in folders} for m in methods}
     for folder, path, gt in faces:
         img = cv2.imread(path)
         gt_box = tight_box(gt)
@@ -291,7 +324,12 @@ def main(argv=None) -> int:
                 nme_io=nme_io(kpts, gt), nme_ip=nme_ip(kpts, gt),
                 missed=missed, det_s=det_s, lmk_s=lmk_s))
     results = {}
-    for folder in TEST_FOLDERS:
+    everything = 'all (300-W common set)' if args.faces == 'test' else \
+        'all (validation split)'
+    for m in methods:
+        rows[m.name][everything] = [r for f in folders
+                                    for r in rows[m.name][f]]
+    for folder in (everything, ) + tuple(folders):
         print(f'\n{folder} ({len(rows[methods[0].name][folder])} faces)')
         print('| method | misses | NME_io | NME_ip | FR@0.1 | AUC@0.1 | '
               'det ms/img | lmk ms/face | faces/s | speed vs ours |')
