@@ -24,6 +24,12 @@ def read_split_file(path: str) -> list:
     return [ln for ln in lines if ln]
 
 
+def read_split_stems(path: str) -> set:
+    """The faces of a split file as ``folder/stem`` (image extension
+    dropped), the key the tools match .pts files by."""
+    return {osp.splitext(p)[0] for p in read_split_file(path)}
+
+
 def pts_json_path(data_root: str, pts_folders: Sequence[str],
                   cache_dir: str) -> str:
     """Cache path of the converted json, keyed by the folders' content.

@@ -39,9 +39,8 @@ def face_stems(root, folders, split_file=None, side='train'):
     """Image stems (path without extension) of ``folders`` under ``root``;
     with ``split_file``, only its ``side`` ('train': the faces it does not
     list, 'val': the faces it lists)."""
-    from rht_mmpose.datasets.face_300w_pts_dataset import read_split_file
-    listed = None if split_file is None else {
-        osp.splitext(p)[0] for p in read_split_file(split_file)}
+    from rht_mmpose.datasets.face_300w_pts_dataset import read_split_stems
+    listed = None if split_file is None else read_split_stems(split_file)
     stems = []
     for folder in folders:
         for stem in list_faces(osp.join(root, folder), 0):

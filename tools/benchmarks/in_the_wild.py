@@ -179,8 +179,8 @@ def validation_faces(root: str, split_file: str = VAL_SPLIT):
     """The faces of the training folders that the validation split
     lists (never trained on by the shipped models of the 2012-face
     stage, never in their pools)."""
-    from rht_mmpose.datasets.face_300w_pts_dataset import read_split_file
-    listed = {osp.splitext(p)[0] for p in read_split_file(split_file)}
+    from rht_mmpose.datasets.face_300w_pts_dataset import read_split_stems
+    listed = read_split_stems(split_file)
     return [f for f in list_faces(root, TRAIN_FOLDERS)
             if f'{f[0]}/{osp.splitext(osp.basename(f[1]))[0]}' in listed]
 
