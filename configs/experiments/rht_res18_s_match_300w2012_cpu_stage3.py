@@ -1,7 +1,7 @@
 # Stage 3 of rht_res18_s_match: 6 epochs on the 2012 training faces of 300-W (AFW +
 # HELEN train + LFPW train) minus the validation split
 # (splits/300w_train2012_val.txt, 202 faces: never trained on, never a
-# reference), from the shipped weights (checkpoints/rht_res18_s_match_300w.pth, 60
+# reference), from the shipped weights (checkpoints/stage2/rht_res18_s_match_300w.pth, 60
 # epochs on AFW + HELEN train). Both arms get this same stage. Every choice
 # after it (which stage to ship, decoding, references, refiner) is made on
 # the validation faces.
@@ -9,7 +9,7 @@
 #       --work-dir work_dirs/cpu_s/rht_res18_s_match_2012
 _base_ = ['./rht_res18_s_match_300w_cpu_stage2.py']
 
-load_from = 'checkpoints/rht_res18_s_match_300w.pth'
+load_from = 'checkpoints/stage2/rht_res18_s_match_300w.pth'
 split_file = 'configs/experiments/splits/300w_train2012_val.txt'
 train_faces = dict(
     type='Face300WPtsDataset',
@@ -27,6 +27,14 @@ train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs + 1)
 val_cfg = None
 val_dataloader = None
 val_evaluator = None
+# tools/test.py with this config (and the reference-branch report) reads the
+# validation faces, references from the training side; the test faces
+# belong to the bundled configs (configs/experiments/bundled/)
+test_dataloader = dict(
+    dataset=dict(
+        dataset=dict(train_faces, split='val', test_mode=True),
+        ref_pool=train_faces))
+test_evaluator = dict(subset_tags=['afw', 'helen', 'lfpw'])
 optim_wrapper = dict(optimizer=dict(lr=1e-4))
 param_scheduler = [
     dict(type='LinearLR', begin=0, end=50, start_factor=0.1,

@@ -52,6 +52,8 @@ class FaceLandmarker:
         fast (bool): the fast settings (:data:`FAST_SETTINGS`); False:
             the model's own test settings (most accurate, slower)
         num_refs (int, optional): references per face (overrides ``fast``)
+        ref_mode (str, optional): how they are chosen, ``'descriptor'`` or
+            ``'stm_match'`` (default: the model's ``test_cfg.ref_mode``)
         flip_test (bool, optional): flip test (overrides ``fast``)
         detector (str | callable): ``'mtcnn'`` (default) or ``'haar'``
             (ignored with ``det_config`` / ``det_checkpoint``: an mmdet
@@ -80,6 +82,7 @@ class FaceLandmarker:
                  checkpoint: Optional[str] = None,
                  fast: bool = True,
                  num_refs: Optional[int] = None,
+                 ref_mode: Optional[str] = None,
                  flip_test: Optional[bool] = None,
                  detector: str = 'mtcnn',
                  min_face_size: int = 40,
@@ -106,6 +109,8 @@ class FaceLandmarker:
         settings = dict(FAST_SETTINGS) if fast else {}
         if num_refs is not None:
             settings['num_refs'] = num_refs
+        if ref_mode is not None:
+            settings['ref_mode'] = ref_mode
         if flip_test is not None:
             settings['flip_test'] = flip_test
         self.settings = settings

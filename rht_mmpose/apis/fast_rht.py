@@ -3,8 +3,9 @@ batch, the pool's key / value features computed once, ONNX Runtime (or
 PyTorch) for the network, the codec's decoding and the model's shape
 refiner.
 
-The network is split in two graphs around the reference selection, which
-is a top-k over the pool descriptors done in numpy:
+The network is split in two graphs around the reference selection (a
+top-k over the pool descriptors in numpy, or over STM's match scores with
+the model's own :meth:`ReferencePool.match_scores`):
 
 - ``target``: normalised crops (B, 3, H_in, W_in) -> F_G (B, C_G, h, w) and
   the 1x query Q (B, C_1x, H, W) of the crop downsampled to R x R;
@@ -45,6 +46,9 @@ CACHE_DIR = os.environ.get('RHT_MMPOSE_ONNX_CACHE', osp.join(
 GRAPH_VERSION = 1
 BOX_PADDING = 1.25  # GetBBoxCenterScale(padding=1.25) of the test pipeline
 BACKENDS = ('hybrid', 'onnx', 'torch')
+# reference selections of the fast path (the model's 'fixed' / 'random' are
+# for experiments, through its own path)
+FAST_SELECTIONS = ('descriptor', 'stm_match')
 
 
 # ------------------------------------------------ the model's extra parts
@@ -130,12 +134,23 @@ def invert_warps(warps: np.ndarray) -> np.ndarray:
 
 
 # ----------------------------------------------------------- the graphs
+def _evaluation_wrapper(net: nn.Module) -> None:
+    """Mark a wrapper of the (eval-mode) model as in eval mode without
+    ``net.eval()``, which would reach :meth:`RHTPoseEstimator.train` and
+    drop the pool's feature cache. A wrapper left in training mode (the
+    default of a new module) is put back into it after
+    ``torch.onnx.export``, with the wrapped model: batch statistics and
+    random references from then on."""
+    net.training = False
+
+
 class TargetNet(nn.Module):
     """Crops (B, 3, H_in, W_in) -> F_G (B, C_G, h, w), Q (B, C_1x, H, W)."""
 
     def __init__(self, model: nn.Module):
         super().__init__()
         self.model = model
+        _evaluation_wrapper(self)
 
     def forward(self, crops: torch.Tensor):
         fg = self.model.extract_feat(crops)[-1]
@@ -160,6 +175,7 @@ class HeadNet(nn.Module):
         super().__init__()
         self.head = model.head
         self.matmul_stm = matmul_stm
+        _evaluation_wrapper(self)
 
     def forward(self, fg, query, key, value_1x, value_2x, value_4x):
         head = self.head
@@ -375,8 +391,11 @@ class FastRHTRunner:
     Args:
         model (nn.Module): an RHT model from :func:`init_face_model` (eval,
             CPU) with a reference pool
-        num_refs (int): k references averaged per face (the most similar
-            by descriptor); default the model's ``test_cfg.num_refs``
+        num_refs (int): k references averaged per face; default the
+            model's ``test_cfg.num_refs``
+        ref_mode (str): how the k are chosen, ``'descriptor'`` or
+            ``'stm_match'`` (:mod:`rht_mmpose.models.utils.reference_selection`);
+            default the model's ``test_cfg.ref_mode``
         flip_test (bool): average with the flipped crop; default the
             model's ``test_cfg.flip_test``
         backend (str): ``'hybrid'`` (ONNX Runtime for the target graph,
@@ -395,7 +414,8 @@ class FastRHTRunner:
                  flip_test: Optional[bool] = None,
                  backend: str = 'hybrid',
                  num_threads: Optional[int] = None,
-                 cache_dir: Optional[str] = None):
+                 cache_dir: Optional[str] = None,
+                 ref_mode: Optional[str] = None):
         refine, pool = model_refiner_and_pool(model)
         if pool is None or len(pool) == 0:
             raise FaceInputError(
@@ -416,6 +436,11 @@ class FastRHTRunner:
         if not 1 <= self.num_refs:
             raise FaceInputError(f'num_refs must be >= 1, got {num_refs}')
         self.num_refs = min(self.num_refs, len(pool))
+        self.ref_mode = ref_mode or test_cfg.get('ref_mode', 'descriptor')
+        if self.ref_mode not in FAST_SELECTIONS:
+            raise FaceInputError(
+                f'ref_mode must be one of {FAST_SELECTIONS} on the fast '
+                f'path, got {self.ref_mode!r}')
         self.flip_test = bool(test_cfg.get('flip_test', False)
                               if flip_test is None else flip_test)
         shift = test_cfg.get('shift_heatmap', False)
@@ -423,6 +448,7 @@ class FastRHTRunner:
         self.num_threads = int(num_threads or max(1, min(
             2, os.cpu_count() or 1)))
         self.model = model
+        self.pool = pool
         self.refine = refine
         self.codec = model.head.decoder
         self.num_keypoints = model.head.num_keypoints
@@ -488,12 +514,19 @@ class FastRHTRunner:
         return np.ascontiguousarray(crops.transpose(0, 3, 1, 2)), warps
 
     def select(self, query: np.ndarray) -> np.ndarray:
-        """(N, k) pool indices with the most similar descriptors
-        (:meth:`ReferencePool.select` with ``'descriptor'``)."""
-        desc = query.mean(axis=(2, 3))  # (N, C_1x)
-        desc /= np.maximum(np.linalg.norm(desc, axis=1, keepdims=True),
-                           1e-12)
-        sim = desc @ self.descriptors.T  # (N, M)
+        """(N, k) pool indices of the best references for the 1x query
+        features (N, C_1x, H, W), as :meth:`ReferencePool.select` chooses
+        them with :attr:`ref_mode`."""
+        if self.ref_mode == 'stm_match':
+            with torch.no_grad():
+                sim = self.pool.match_scores(
+                    self.model.head, torch.from_numpy(query),
+                    cached=True).numpy()  # (N, M)
+        else:
+            desc = query.mean(axis=(2, 3))  # (N, C_1x)
+            desc /= np.maximum(
+                np.linalg.norm(desc, axis=1, keepdims=True), 1e-12)
+            sim = desc @ self.descriptors.T  # (N, M)
         # stable descending order, ties as torch.topk on CPU gives them
         return np.argsort(-sim, axis=1, kind='stable')[:, :self.num_refs]
 

@@ -145,7 +145,8 @@ def test_rotate_sets_the_crop_from_mtcnns_eye_points(model, faces):
     """rotate=True end to end on a photo turned 40 degrees: the face's
     angle (from MTCNN's eye points) turns by 40 degrees with the photo,
     and the landmarks fit the turned face better than without rotation
-    (measured: NME_io 0.026 against 0.037)."""
+    (measured: NME_io 0.029 against 0.034 with the 2012-face model; 0.026
+    against 0.037 with the earlier one)."""
     img, gt = faces[0]
     box = tight_box(gt)
     turned_img, turned_gt = rotate_about(img, gt, (box[:2] + box[2:]) / 2,
@@ -163,7 +164,7 @@ def test_rotate_sets_the_crop_from_mtcnns_eye_points(model, faces):
     nme_plain = np.linalg.norm(plain['keypoints'] - turned_gt,
                                axis=1).mean() / inter_ocular(gt)
     assert plain['angle'] == 0.
-    assert nme < 0.04 and nme < nme_plain - 0.005, (nme, nme_plain)
+    assert nme < 0.04 and nme < nme_plain - 0.003, (nme, nme_plain)
 
 
 def test_call_forms_and_results(model, faces, tmp_path):
@@ -225,3 +226,44 @@ def test_bad_arguments_name_the_value(model):
         FaceLandmarker(model=model, min_face_size=5)
     with pytest.raises(FaceInputError, match='rotate=True needs'):
         FaceLandmarker(model=model, detector='haar', rotate=True)
+    with pytest.raises(FaceInputError, match="ref_mode must be one of"):
+        FastRHTRunner(model, ref_mode='random', backend='torch')
+
+
+def test_stm_match_selection_against_brute_force_patch_cosines(
+        model, faces):
+    """The fast path's 'stm_match' choice = the k pool faces with the
+    highest mean (over the target's 3x3 query patches) of the best cosine
+    with any key patch of the face, computed here by unfolding."""
+    import torch
+    import torch.nn.functional as F
+    runner = FastRHTRunner(model, num_refs=3, flip_test=False,
+                           backend='torch', ref_mode='stm_match')
+    crops = np.concatenate([runner.crops(img, tight_box(gt)[None])[0]
+                            for img, gt in faces])
+    _, query = runner.backend.run_target(crops)  # (N, C, H, W)
+    keys = runner.pool_features[False][0]  # (M, C, H, W)
+
+    def unit_patches(x):  # (B, C, H, W) -> (B, H * W, 9C)
+        p = F.unfold(torch.from_numpy(x).double(), 3, padding=1)
+        return F.normalize(p, dim=1).transpose(1, 2)
+
+    q, k = unit_patches(query), unit_patches(keys)
+    scores = np.array([[float((q[i] @ k[m].T).max(dim=1).values.mean())
+                        for m in range(len(keys))] for i in range(len(q))])
+    want = np.argsort(-scores, axis=1)[:, :3]
+    np.testing.assert_array_equal(runner.select(query), want)
+    # and the descriptor choice differs from it somewhere (a real switch)
+    desc = FastRHTRunner(model, num_refs=3, flip_test=False,
+                         backend='torch', ref_mode='descriptor')
+    assert (desc.select(query) != want).any()
+
+
+def test_exporting_the_graphs_leaves_the_model_in_eval_mode(model,
+                                                            tmp_path):
+    """torch.onnx.export puts a wrapper back into the mode it found it in:
+    a wrapper in training mode (a new module's default) would switch the
+    wrapped model to training (batch statistics, random references)."""
+    from rht_mmpose.apis.fast_rht import export_graphs
+    export_graphs(model, str(tmp_path))
+    assert not [n for n, m in model.named_modules() if m.training]

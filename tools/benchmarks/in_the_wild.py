@@ -172,6 +172,8 @@ SETTINGS = {
     'refs1': dict(num_refs=1),
     'refs5': dict(num_refs=5),
     'refs10': dict(num_refs=10),
+    # the fast path choosing its references by descriptor instead
+    'descriptor': dict(ref_mode='descriptor'),
 }
 
 

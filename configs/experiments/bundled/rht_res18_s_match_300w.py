@@ -1,4 +1,4 @@
-# The shipped model checkpoints/rht_res18_s_match_300w.pth: the bundled default: RHT-R-S + correspondence loss, its own 48-face reference pool (the 10 most similar averaged), with its linear shape refiner
+# The shipped model checkpoints/rht_res18_s_match_300w.pth: the bundled default: RHT-R-S + correspondence loss, its own 48-face reference pool (the 10 best STM matches averaged), with its linear shape refiner
 # (fitted on its own training-face predictions), as tools/test.py
 # evaluates it and as the demo and the API run it: ground-truth landmark
 # boxes, flip test, every reference from the model itself (no SIFT search
@@ -6,11 +6,14 @@
 # test 224), with each part reported on its own.
 #   python tools/test.py configs/experiments/bundled/rht_res18_s_match_300w.py \
 #       checkpoints/rht_res18_s_match_300w.pth
-_base_ = ['../rht_res18_s_match_300w_cpu_stage2.py']
+_base_ = ['../rht_res18_s_match_300w2012_cpu_stage3.py']
 
 load_from = None  # the weights are the checkpoint given to tools/test.py
 
+# references: the 10 pool faces whose key patches STM matches best, chosen
+# on the validation split (configs/experiments/bundled/*_val.py; docs/results.md)
 model = dict(
+    test_cfg=dict(ref_mode='stm_match', num_refs=10),
     shape_refiner=dict(
         type='LinearShapeRefiner', num_keypoints=68, anchors=(36, 45)))
 

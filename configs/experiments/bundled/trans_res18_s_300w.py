@@ -6,7 +6,7 @@
 # test 224), with each part reported on its own.
 #   python tools/test.py configs/experiments/bundled/trans_res18_s_300w.py \
 #       checkpoints/trans_res18_s_300w.pth
-_base_ = ['../trans_res18_s_300w_cpu_stage2.py']
+_base_ = ['../trans_res18_s_300w2012_cpu_stage3.py']
 
 load_from = None  # the weights are the checkpoint given to tools/test.py
 
