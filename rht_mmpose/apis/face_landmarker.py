@@ -24,16 +24,18 @@ from .errors import FaceInputError
 from .image_io import load_image
 
 # The fast path (the default): faces of an image in one batch, ONNX
-# Runtime, the 3 most similar references with the flip test instead of 10.
-# HELEN test, ground-truth boxes: NME_io 0.03285 against 0.03238 with the
-# model's own 10 references (tools/benchmarks/in_the_wild.py, docs).
+# Runtime, 3 references (chosen as the model chooses them: best STM match)
+# with the flip test instead of 10. Chosen on the 202 validation faces of
+# the training folders with MTCNN boxes (tools/benchmarks/in_the_wild.py
+# --faces val --settings refs1 refs5 refs10 slow descriptor): NME_io
+# 0.0342 against 0.0341 for the model's own 10 (1: 0.0348, 5: 0.0342; 3
+# chosen by descriptor: 0.0348), 156 against 290 ms per lone face.
 FAST_SETTINGS = dict(num_refs=3, flip_test=True)
-# Whether MTCNN's eye line sets the crop's rotation by default. Off until
-# measured on the HELEN + LFPW test faces with the corrected sign of the
-# crop's rotation (an earlier measurement turned tilted faces the wrong
-# way): tools/benchmarks/in_the_wild.py --settings rotation. On a HELEN
-# face turned 40 degrees it brings NME_io from 0.037 to 0.026
-# (tests/test_apis/test_face_landmarker.py).
+# Whether MTCNN's eye line sets the crop's rotation by default: off, as
+# chosen on the same validation faces (--settings rotation: NME_io 0.0345
+# with it, 0.0342 without; 300-W faces are mostly upright). On a face
+# turned 40 degrees it helps (tests/test_apis/test_face_landmarker.py):
+# pass rotate=True for tilted faces.
 ROTATE_DEFAULT = False
 
 ImageLike = Union[str, os.PathLike, np.ndarray]

@@ -330,8 +330,8 @@ class ReferencePool(nn.Module):
         if not getattr(head, 'use_stm', False):
             raise ValueError("ref_mode 'stm_match' needs the head's STM "
                              '(RHTHead(use_stm=True))')
-        b, n = query.shape[0], len(self)
-        scores = query.new_empty(b, n, dtype=torch.float32)
+        n = len(self)
+        scores = []
         for start in range(0, n, 16):
             index = torch.arange(start, min(start + 16, n))
             if cached:
@@ -339,11 +339,9 @@ class ReferencePool(nn.Module):
                                         query.device)
             else:
                 keys = head.extract_query(self.reference(index, query)[0])
-            for j, key in enumerate(keys):  # key: (C_1x, H, W)
-                conf, _ = head.stm.correlate(
-                    query, key.expand_as(query))  # (B, H * W)
-                scores[:, start + j] = conf.mean(dim=1)
-        return scores
+            # keys: (16, C_1x, H, W) -> (B, 16) mean confidences
+            scores.append(head.stm.match_confidence(query, keys).float())
+        return torch.cat(scores, dim=1)
 
     def select(self,
                head: nn.Module,

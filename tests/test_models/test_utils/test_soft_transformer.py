@@ -114,6 +114,27 @@ def test_stm_transfer_paths_agree_with_brute_force(grid):
         torch.testing.assert_close(a, b, atol=1e-12, rtol=0)
 
 
+def test_match_confidence_is_the_mean_brute_force_confidence_of_each_pair():
+    """(B, M): for target b and reference m, the mean over target
+    positions of the best patch cosine, by the position loop above on
+    every pair (non-square grid, three references)."""
+    g = torch.Generator().manual_seed(3)
+    q = torch.randn(2, 4, 5, 7, generator=g)
+    keys = torch.randn(3, 4, 5, 7, generator=g)
+    got = SoftTransformer().match_confidence(q, keys)
+    assert got.shape == (2, 3)
+    for b in range(2):
+        for m in range(3):
+            _, conf = brute_force_correlation(q[b:b + 1], keys[m:m + 1])
+            assert abs(float(got[b, m]) - float(conf.mean())) < 1e-5
+    # a target scores its own features highest (every patch cosine 1)
+    own = SoftTransformer().match_confidence(keys, keys)
+    assert torch.equal(own.argmax(dim=1), torch.arange(3))
+    assert torch.allclose(own.diagonal(), torch.ones(3), atol=1e-5)
+    with pytest.raises(ValueError, match='same C, H, W'):
+        SoftTransformer().match_confidence(q, keys[:, :2])
+
+
 def test_stm_reference_equals_target_is_identity():
     q, _, values = make_inputs(h=8, w=8, seed=1)
     stm = SoftTransformer()
