@@ -170,6 +170,7 @@ SETTINGS = {
     'rotation': dict(rotate=True),
     # the fast path with other reference counts (the default: FAST_SETTINGS)
     'refs1': dict(num_refs=1),
+    'refs3': dict(num_refs=3),
     'refs5': dict(num_refs=5),
     'refs10': dict(num_refs=10),
     # the fast path choosing its references by descriptor instead
