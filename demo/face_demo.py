@@ -75,6 +75,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--detector', default='mtcnn',
                         choices=['mtcnn', 'haar'],
                         help='face detector when no --det-config is given')
+    parser.add_argument('--rotate', action='store_true',
+                        help='turn each face crop upright from MTCNN\'s eye '
+                        'points (for tilted faces; mtcnn only)')
     parser.add_argument('--min-face-size', type=int, default=40,
                         help='smallest face (pixels) the detector looks for')
     parser.add_argument('--backend', default='hybrid',
@@ -254,7 +257,8 @@ class FaceDemo:
         self.landmarker = FaceLandmarker(
             model=self.model, fast=not args.accurate, detector=detector,
             min_face_size=args.min_face_size, backend=args.backend,
-            num_threads=args.threads, device=args.device)
+            num_threads=args.threads, device=args.device,
+            rotate=args.rotate or None)
         self.contours = args.show_boundaries or not args.no_contours
         boundaries = None
         if self.contours:
@@ -473,6 +477,12 @@ def check_options(args: argparse.Namespace) -> None:
                              f'frequency > 0 Hz')
     if not args.beta >= 0:
         raise FaceInputError(f'--beta {args.beta}: expected a value >= 0')
+    if args.rotate and (args.detector != 'mtcnn' or args.det_config
+                        or args.whole_image):
+        used = ('--whole-image' if args.whole_image else '--det-config'
+                if args.det_config else f'--detector {args.detector}')
+        raise FaceInputError(f'--rotate needs MTCNN\'s eye points '
+                             f'(--detector mtcnn), got {used}')
 
 
 def run(args: argparse.Namespace) -> int:

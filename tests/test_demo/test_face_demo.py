@@ -271,7 +271,22 @@ def _bad_inputs(tmp_path, data_root):
         ('face size below MTCNN', [src, '--min-face-size', '8', '--out-dir',
                                    out],
          '--min-face-size 8: expected an integer >= 12'),
+        ('rotate without eye points',
+         [src, '--rotate', '--detector', 'haar', '--out-dir', out],
+         "--rotate needs MTCNN's eye points (--detector mtcnn), got "
+         '--detector haar'),
     ]
+
+
+def test_rotate_flag_reaches_the_landmarker(ckpt, data_root, demo_obj):
+    src = osp.join(data_root, 'demo_images', 'astronaut.png')
+    args = face_demo.parse_args([src, '--rotate', '--checkpoint', ckpt])
+    turned = face_demo.FaceDemo(args)
+    assert turned.landmarker.rotate is True
+    assert demo_obj.landmarker.rotate is False  # the default
+    img = cv2.imread(src)
+    boxes, angles = turned.landmarker.detect(img)
+    assert len(boxes) == 1 and angles is not None and angles[0] != 0.
 
 
 def test_bad_inputs_are_one_line_errors(ckpt, data_root, tmp_path, capsys):
