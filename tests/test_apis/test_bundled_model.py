@@ -22,14 +22,14 @@ BUNDLED_CHECKPOINT = apis.BUNDLED_CHECKPOINT
 FACES = ['296814969_3', '2968560214_1', '2968784797_1', '296961468_1',
          '2970690152_2']
 # Mean NME_io (outer eye corners) over FACES. The bundled RHT-R-S with
-# the correspondence loss (40 + 20 epochs from scratch on 2 CPU cores, 10
-# pool references averaged, centroid decoding, flip shift, shape refiner
-# fitted on its training-face predictions; see checkpoints/README.md)
-# measured 0.034 on these five faces (per face 0.021 0.054 0.031 0.024
-# 0.037; without the refiner 0.055; the Trans-R-S baseline 0.037).
-# The bound is the unrefined model's with a margin for CPU/BLAS
-# differences. An untrained model is far above it (and the earlier
-# 12-epoch RHT-R measured 0.155).
+# the correspondence loss (40 + 20 + 6 epochs from scratch on 2 CPU cores,
+# 10 pool references chosen by STM match, centroid decoding, flip shift,
+# shape refiner fitted on its training-face predictions; see
+# checkpoints/README.md) measured 0.035 on these five faces (per face
+# 0.023 0.052 0.033 0.030 0.038; the Trans-R-S baseline 0.038; the
+# stage-2 model 0.034). The bound is the unrefined model's with a margin
+# for CPU/BLAS differences. An untrained model is far above it (and the
+# earlier 12-epoch RHT-R measured 0.155).
 NME_IO_MAX = 0.05
 
 
