@@ -6,7 +6,7 @@ wheel, offline), OpenCV's Haar cascade (``--detector haar``) or an
 MMDetection detector (``--det-config`` and ``--det-checkpoint``); landmarks
 come from the bundled RHT model or any MMPose top-down face model
 (``--config`` and ``--checkpoint``), on the fast path by default (the faces
-of an image in one batch, ONNX Runtime, 3 references + flip test) or with
+of an image in one batch, ONNX Runtime, 2 references + flip test) or with
 the model's own settings (``--accurate``; ``--cfg-options`` apply there).
 Videos and ``--camera N`` are tracked (detector every ``--detect-every``
 frames or when a face is lost) and smoothed (One Euro filter,
