@@ -12,6 +12,7 @@ Predictions are cached per checkpoint in --out-dir (delete them to
 recompute); the fitted refiners are saved there as ``*.refiner.npz``.
 """
 import argparse
+import hashlib
 import os
 import os.path as osp
 import sys
@@ -50,19 +51,41 @@ def face_stems(root, folders, split_file=None, side='train'):
     return stems
 
 
+def file_digest(path: str) -> str:
+    h = hashlib.sha1()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''):
+            h.update(block)
+    return h.hexdigest()
+
+
+def cached_predictions(cache: str, stems, digest: str, flip: bool):
+    """(pred, gt) from ``cache`` when it holds these faces, from this very
+    checkpoint file and flip setting (two checkpoints of one name, e.g.
+    stage 3 and stage 4 bundles, must not share predictions); else None."""
+    if not osp.isfile(cache):
+        return None
+    with np.load(cache) as data:
+        same = (list(data['stems']) == stems
+                and 'digest' in data.files and str(data['digest']) == digest
+                and bool(data['flip']) == flip)
+        return (data['pred'], data['gt']) if same else None
+
+
 def predict(checkpoint, stems, flip, cache):
     """(N, 68, 2) raw predictions and annotations, cached in ``cache``."""
-    if osp.isfile(cache):
-        data = np.load(cache)
-        if list(data['stems']) == stems:
-            return data['pred'], data['gt']
+    digest = file_digest(checkpoint)
+    hit = cached_predictions(cache, stems, digest, flip)
+    if hit is not None:
+        return hit
     from rht_mmpose.apis import init_face_model
     model = init_face_model(checkpoint=checkpoint)
     model.test_cfg['flip_test'] = flip
     # the raw output, also for a bundle that already has a refiner
     pred, gt = predict_shapes(model, stems, refine=False)
     tmp = cache + '.tmp.npz'
-    np.savez(tmp, pred=pred, gt=gt, stems=np.array(stems))
+    np.savez(tmp, pred=pred, gt=gt, stems=np.array(stems),
+             digest=np.array(digest), flip=np.array(flip))
     os.replace(tmp, cache)
     return pred, gt
 
