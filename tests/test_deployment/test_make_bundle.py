@@ -162,3 +162,37 @@ def test_pool_exclude_leaves_out_exactly_the_listed_faces(tmp_path):
     other.write_text('helen/trainset/9_1.jpg\n')
     with pytest.raises(SystemExit, match='none of its 1 faces'):
         exclude_listed(images, keypoints, str(other))
+
+
+def test_a_carried_pool_gets_descriptors_of_the_bundled_weights(
+        tmp_path, monkeypatch, data_root):
+    """A trained checkpoint whose pool came through load_from carries the
+    descriptors of the earlier weights (zeroed here): without --pool-dir
+    the bundle keeps the pool's faces and recomputes its descriptors with
+    the weights it ships."""
+    from tests.test_apis.small_model import (save_small_rht_checkpoint,
+                                             small_rht_config)
+    source = save_small_rht_checkpoint(str(tmp_path / 'epoch_12.pth'),
+                                       data_root)
+    ckpt = torch.load(source, map_location='cpu')
+    faces = ckpt['state_dict']['reference_pool.images'].clone()
+    ckpt['state_dict']['reference_pool.descriptors'].zero_()
+    torch.save(ckpt, source)
+    config = tmp_path / 'rht.py'
+    small_rht_config().dump(str(config))
+    out = tmp_path / 'bundle.pth'
+    make_bundle = load_script('tools/deployment/make_bundle.py',
+                              'rht_make_bundle')
+    monkeypatch.setattr(sys, 'argv', [
+        'make_bundle.py', str(config), source, '--out', str(out)])
+    make_bundle.main()
+
+    from rht_mmpose.apis import init_face_model
+    model = init_face_model(None, str(out), device='cpu')
+    pool = model.reference_pool
+    assert torch.equal(pool.images, faces)
+    assert pool.descriptors.abs().sum() > 0
+    with torch.no_grad():
+        want = model.head.global_descriptor(pool.normalize(pool.images))
+    torch.testing.assert_close(pool.descriptors, want.float(), atol=2e-3,
+                               rtol=2e-3)

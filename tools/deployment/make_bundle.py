@@ -155,6 +155,12 @@ def main():
         images, keypoints = pick_pool(images, keypoints, args.pool_size)
         pool = render_reference_pool(model, images, keypoints)
         model.set_reference_pool(pool['images'], pool['keypoints'])
+    elif getattr(model, 'reference_pool', None) is not None and \
+            len(model.reference_pool):
+        # a pool that came with the checkpoint (e.g. through a training
+        # stage's load_from) has descriptors of the weights it was made
+        # with: recompute them with these
+        model.reference_pool.update_descriptors(model.head)
     cfg = copy.deepcopy(model.cfg)
     # the bundle is the weights: a stage-2 config's load_from (its stage-1
     # checkpoint, not shipped) must not follow it into a fine-tune
