@@ -180,7 +180,7 @@ def test_call_forms_and_results(model, faces, tmp_path):
                          'angle', 'reference_index'}
     assert face['keypoints'].shape == (68, 2)
     assert face['keypoint_scores'].shape == (68, )
-    assert len(face['reference_index']) == 3
+    assert len(face['reference_index']) == FAST_SETTINGS['num_refs']
     np.testing.assert_allclose(from_path[0]['keypoints'], face['keypoints'])
     # the detected face is the annotated one
     nme = np.linalg.norm(face['keypoints'] - gt, axis=1).mean() / \
