@@ -21,8 +21,11 @@ from typing import Optional, Sequence
 
 import cv2
 import numpy as np
+import torch
+from mmengine.model import BaseModel
+from mmpose.registry import MODELS
 
-from .errors import FaceInputError
+from ..utils.errors import FaceInputError
 
 # Haar box -> landmark box: medians over the 337 faces that the cascade
 # found among the first 150 AFW and 250 HELEN train faces of the shared
@@ -39,6 +42,11 @@ MTCNN_CENTER_SHIFT = (0.0098, 0.1314)
 # the smallest face MTCNN's pyramid starts at here (its min_face_size)
 MTCNN_PYRAMID_START = 20
 MTCNN_SIZE_RATIO = (1.0375, 0.7710)
+# MTCNN as an MMDetection detector config: MMPose's inferencer takes it as
+# ``det_model`` (offline: the weights are inside the facenet-pytorch wheel)
+MTCNN_DET_CONFIG = osp.join(
+    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'demo',
+    'mmdetection_cfg', 'mtcnn_face.py')
 
 
 def nms_boxes(dets: np.ndarray, iou_thr: float = 0.3) -> np.ndarray:
@@ -137,26 +145,6 @@ def eye_line_angles(points: np.ndarray) -> np.ndarray:
     pts = np.asarray(points, np.float64)
     d = pts[:, 1] - pts[:, 0]
     return np.degrees(np.arctan2(-d[:, 1], d[:, 0])).astype(np.float32)
-
-
-def expand_haar_boxes(boxes: np.ndarray,
-                      img_shape: Optional[Sequence[int]] = None,
-                      center_shift: Sequence[float] = HAAR_CENTER_SHIFT,
-                      size_ratio: Sequence[float] = HAAR_SIZE_RATIO
-                      ) -> np.ndarray:
-    """Turn Haar cascade boxes into landmark-style boxes.
-
-    Args:
-        boxes (np.ndarray): (N, 4) or (N, 5) ``x1, y1, x2, y2[, score]``.
-        img_shape (Sequence[int], optional): (H, W) to clip to.
-        center_shift (Sequence[float]): (dx, dy) centre shift in units of
-            the box width / height.
-        size_ratio (Sequence[float]): (sx, sy) width / height scale.
-
-    Returns:
-        np.ndarray: boxes of the same shape.
-    """
-    return map_boxes(boxes, center_shift, size_ratio, img_shape)
 
 
 class MTCNNFaceDetector:
@@ -265,6 +253,30 @@ class MTCNNFaceDetector:
         return self.detect(img)[0]
 
 
+@MODELS.register_module()
+class MTCNNDetector(BaseModel):
+    """:class:`MTCNNFaceDetector` as a model that mmdet's ``DetInferencer``
+    and so MMPose's ``MMPoseInferencer`` run (:data:`MTCNN_DET_CONFIG`):
+    ``predict`` gives each image's landmark-style boxes, label 0."""
+
+    def __init__(self, data_preprocessor: Optional[dict] = None, **kwargs):
+        super().__init__(data_preprocessor)
+        self.detector = MTCNNFaceDetector(**kwargs)
+        self.mtcnn = self.detector.mtcnn  # a child: moves with .to()
+
+    def forward(self, inputs, data_samples=None, mode: str = 'predict'):
+        """``inputs``: (3, H, W) uint8 BGR tensors as ``PackDetInputs``
+        packs them; fills each sample's ``pred_instances``."""
+        from mmengine.structures import InstanceData
+        for img, sample in zip(inputs, data_samples):
+            boxes = torch.from_numpy(
+                self.detector(img.permute(1, 2, 0).cpu().numpy()))
+            sample.pred_instances = InstanceData(
+                bboxes=boxes[:, :4], scores=boxes[:, 4],
+                labels=torch.zeros(len(boxes), dtype=torch.long))
+        return data_samples
+
+
 class HaarFaceDetector:
     """Frontal face detector from OpenCV's bundled Haar cascade.
 
@@ -326,7 +338,7 @@ class HaarFaceDetector:
         ], axis=1)
         dets = dets[dets[:, 4] >= self.score_thr]
         dets = nms_boxes(dets, self.nms_thr)
-        return expand_haar_boxes(dets, img.shape)
+        return map_boxes(dets, HAAR_CENTER_SHIFT, HAAR_SIZE_RATIO, img.shape)
 
 
 class MMDetFaceDetector:

@@ -1,4 +1,4 @@
-"""Faces and their 68 landmarks in one call, as simple as MMPose's
+"""Faces and their landmarks in one call, as simple as MMPose's
 inferencers::
 
     from rht_mmpose.apis import FaceLandmarker
@@ -7,6 +7,13 @@ inferencers::
     faces[0]['box'], faces[0]['score'], faces[0]['keypoints']
     for frame in landmarker.video('clip.mp4'):   # tracked and smoothed
         frame['faces']
+
+One predictor, :meth:`FaceLandmarker.predict` (image, boxes, angles ->
+faces), with one of two backends chosen once: ``'mmpose'`` (the model as
+MMPose runs it, :func:`inference_faces`) or ``'onnx'`` / ``'hybrid'`` (the
+faces of an image in one batch through ONNX Runtime,
+:class:`OnnxBackend`). Both turn crops by the given angles, apply the same
+settings and return the same faces.
 
 Note:
     - N: faces in an image
@@ -20,17 +27,18 @@ from typing import Iterable, Iterator, List, Optional, Sequence, Union
 import cv2
 import numpy as np
 
-from .errors import FaceInputError
+from ..utils.errors import FaceInputError
+from ..utils.face_geometry import check_boxes, invert_warps
 from .image_io import load_image
 
-# The fast path (the default): faces of an image in one batch, ONNX
-# Runtime, 2 references (chosen as the model chooses them: best STM match)
-# with the flip test instead of 10. Chosen on the 202 validation faces of
-# the training folders (configs/experiments/bundled/*_val.py, GT boxes):
-# NME_io 0.0339 against 0.0336 for the model's own 10 (3: 0.0337; 3
-# without flip: 0.0347; 3 chosen by descriptor: 0.0343); the fusion
-# module runs once per reference and dominates the time, so 2 instead of
-# 3 is what brings a 6-face photo above 10 faces/s on 2 cores.
+# The fast settings (the default): 2 references (chosen as the model
+# chooses them: best STM match) with the flip test instead of 10. Chosen
+# on the 202 validation faces of the training folders
+# (configs/experiments/bundled/*_val.py, GT boxes): NME_io 0.0339 against
+# 0.0336 for the model's own 10 (3: 0.0337; 3 without flip: 0.0347; 3
+# chosen by descriptor: 0.0343); the fusion module runs once per reference
+# and dominates the time, so 2 instead of 3 is what brings a 6-face photo
+# above 10 faces/s on 2 cores. Models without references keep their own.
 FAST_SETTINGS = dict(num_refs=2, flip_test=True)
 # Whether MTCNN's eye line sets the crop's rotation by default: off, as
 # chosen on the same validation faces (--settings rotation: NME_io 0.0345
@@ -38,12 +46,9 @@ FAST_SETTINGS = dict(num_refs=2, flip_test=True)
 # turned 40 degrees it helps (tests/test_apis/test_face_landmarker.py):
 # pass rotate=True for tilted faces.
 ROTATE_DEFAULT = False
+BACKENDS = ('mmpose', 'onnx', 'hybrid')
 
 ImageLike = Union[str, os.PathLike, np.ndarray]
-
-
-def _default_threads() -> int:
-    return max(1, min(2, os.cpu_count() or 1))
 
 
 class FaceLandmarker:
@@ -52,11 +57,12 @@ class FaceLandmarker:
     Args:
         config (str, optional): pose config (default: the bundled model)
         checkpoint (str, optional): pose checkpoint
-        fast (bool): the fast settings (:data:`FAST_SETTINGS`); False:
-            the model's own test settings (most accurate, slower)
+        fast (bool): the fast settings (:data:`FAST_SETTINGS`) for models
+            with references; False: the model's own test settings (most
+            accurate, slower)
         num_refs (int, optional): references per face (overrides ``fast``)
-        ref_mode (str, optional): how they are chosen, ``'descriptor'`` or
-            ``'stm_match'`` (default: the model's ``test_cfg.ref_mode``)
+        ref_mode (str, optional): how they are chosen (default: the
+            model's ``test_cfg.ref_mode``)
         flip_test (bool, optional): flip test (overrides ``fast``)
         detector (str | callable): ``'mtcnn'`` (default) or ``'haar'``
             (ignored with ``det_config`` / ``det_checkpoint``: an mmdet
@@ -66,18 +72,21 @@ class FaceLandmarker:
         min_face_size (int): smallest face in pixels the detector looks for
         det_score_thr (float, optional): detector score threshold
             (default: the detector's)
+        det_kwargs (dict, optional): the detector's other arguments
         rotate (bool, optional): set each crop's rotation from the
             detector's eye points (MTCNN only)
-        backend (str): ``'hybrid'`` (ONNX Runtime target graph + PyTorch
-            head, fastest), ``'onnx'`` or ``'torch'``; without onnxruntime
-            PyTorch is used
+        backend (str, optional): ``'mmpose'`` (the model as MMPose runs
+            it: any face model, any device), ``'onnx'`` (ONNX Runtime
+            graphs, the faces of an image in one batch; RHT models with a
+            pool, CPU) or ``'hybrid'`` (ONNX Runtime for the backbone,
+            PyTorch for the reference head: the fastest on 2 cores);
+            default ``'hybrid'`` where it applies (CPU, a pool,
+            onnxruntime installed), else ``'mmpose'``
         num_threads (int, optional): CPU threads (default: 2 at most);
             sets torch's thread count for the process
-        device (str): torch device of the model and the detector; off the
-            CPU (and for models without a reference pool) the landmarks
-            come from the model's own path (:func:`inference_faces`, its
-            test settings)
+        device (str): torch device of the model and the detector
         model (nn.Module, optional): an already loaded model
+        **model_kwargs: :func:`init_face_model`'s other arguments
     """
 
     def __init__(self,
@@ -92,34 +101,37 @@ class FaceLandmarker:
                  det_score_thr: Optional[float] = None,
                  det_config: Optional[str] = None,
                  det_checkpoint: Optional[str] = None,
+                 det_kwargs: Optional[dict] = None,
                  rotate: Optional[bool] = None,
-                 backend: str = 'hybrid',
+                 backend: Optional[str] = None,
                  num_threads: Optional[int] = None,
                  device: str = 'cpu',
                  model=None,
                  **model_kwargs):
         import torch
         from .face_detection import build_face_detector
-        from .fast_rht import FastRHTRunner, model_refiner_and_pool
         from .inference import init_face_model
-        self.num_threads = int(num_threads or _default_threads())
+        self.num_threads = int(num_threads or max(1, min(2, os.cpu_count()
+                                                         or 1)))
         if self.num_threads < 1:
             raise FaceInputError(f'num_threads must be >= 1, got '
                                  f'{num_threads}')
+        if backend is not None and backend not in BACKENDS:
+            raise FaceInputError(f'backend must be one of {BACKENDS}, got '
+                                 f'{backend!r}')
+        if num_refs is not None and num_refs < 1:
+            raise FaceInputError(f'num_refs must be >= 1, got {num_refs}')
         torch.set_num_threads(self.num_threads)
         self.model = model if model is not None else init_face_model(
             config, checkpoint, device=device, **model_kwargs)
-        settings = dict(FAST_SETTINGS) if fast else {}
-        if num_refs is not None:
-            settings['num_refs'] = num_refs
-        if ref_mode is not None:
-            settings['ref_mode'] = ref_mode
-        if flip_test is not None:
-            settings['flip_test'] = flip_test
+        pool = getattr(self.model, 'reference_pool', None) if getattr(
+            self.model, 'with_reference', False) else None
+        settings = dict(FAST_SETTINGS) if fast and pool is not None else {}
+        settings.update({k: v for k, v in dict(
+            num_refs=num_refs, ref_mode=ref_mode,
+            flip_test=flip_test).items() if v is not None})
         self.settings = settings
         if callable(detector):
-            # a detector object: image -> (N, 5) landmark-style boxes, and
-            # optionally ``detect`` -> (boxes, five points (N, 5, 2))
             self.detector_name = type(detector).__name__
             self.detector = detector
         else:
@@ -127,6 +139,7 @@ class FaceLandmarker:
             kwargs = {} if det_config else dict(min_size=min_face_size)
             if det_score_thr is not None:
                 kwargs['score_thr'] = det_score_thr
+            kwargs.update(det_kwargs or {})
             self.detector = build_face_detector(
                 det_config, det_checkpoint, device=device, detector=detector,
                 **kwargs)
@@ -134,18 +147,17 @@ class FaceLandmarker:
         if self.rotate and not hasattr(self.detector, 'detect'):
             raise FaceInputError(f'rotate=True needs a detector with eye '
                                  f'points (mtcnn), got {self.detector_name}')
-        _, pool = model_refiner_and_pool(self.model)
-        self.runner = None
-        if pool is not None and len(pool) and str(device) == 'cpu':
-            if backend in ('onnx', 'hybrid'):
-                try:
-                    import onnxruntime  # noqa: F401
-                except ImportError:
-                    backend = 'torch'
-            self.runner = FastRHTRunner(
-                self.model, backend=backend, num_threads=self.num_threads,
-                **settings)
-        self.backend = self.runner.backend_name if self.runner else 'mmpose'
+        if backend is None:
+            backend = 'hybrid' if pool is not None and len(pool) and str(
+                device) == 'cpu' and _has_onnxruntime() else 'mmpose'
+        if backend == 'mmpose':
+            self.backend = MMPoseBackend(self.model, **settings)
+        else:
+            from .onnx_backend import OnnxBackend
+            self.backend = OnnxBackend(
+                self.model, hybrid=backend == 'hybrid',
+                num_threads=self.num_threads, **settings)
+        self.backend_name = backend
 
     # ------------------------------------------------------------ steps
     def detect(self, img: np.ndarray):
@@ -159,93 +171,69 @@ class FaceLandmarker:
             return boxes, angles
         return self.detector(img), None
 
-    def landmarks(self, img: np.ndarray, boxes: np.ndarray,
-                  angles: Optional[np.ndarray] = None):
-        """Keypoints (N, K, 2) and scores (N, K) of the faces ``boxes``
-        (N, 4+) xyxy in a BGR uint8 image, in one batch."""
-        out = self.predict_boxes(img, boxes, angles)
-        return out['keypoints'], out['keypoint_scores']
-
-    def predict_boxes(self, img: np.ndarray, boxes: np.ndarray,
-                      angles: Optional[np.ndarray] = None) -> dict:
-        """:meth:`landmarks` plus the pool indices each face used.
-
-        Returns:
-            dict: ``keypoints`` (N, K, 2), ``keypoint_scores`` (N, K) and
-            ``ref_index`` ((N, k) pool indices of an RHT model, else None)
-        """
-        boxes = np.asarray(boxes, np.float32)
-        boxes = boxes.reshape(-1, boxes.shape[-1] if boxes.ndim == 2 else 4)
-        k = (self.model.dataset_meta or {}).get('num_keypoints', 68)
-        if len(boxes) == 0:
-            return dict(keypoints=np.zeros((0, k, 2), np.float32),
-                        keypoint_scores=np.zeros((0, k), np.float32),
-                        ref_index=None)
-        if self.runner is not None:
-            return self.runner(img, boxes[:, :4],
-                               angles if self.rotate else None)
-        from .inference import inference_faces
-        samples = inference_faces(self.model, img, boxes[:, :4])
-        refs = [s.metainfo.get('ref_pool_index') for s in samples]
-        return dict(
-            keypoints=np.concatenate([
-                s.pred_instances.keypoints for s in samples
-            ]).astype(np.float32),
-            keypoint_scores=np.concatenate([
-                s.pred_instances.keypoint_scores for s in samples
-            ]).astype(np.float32),
-            ref_index=None if any(r is None for r in refs) else np.stack(
-                [np.atleast_1d(r) for r in refs]))
-
-    def faces_from(self, boxes: np.ndarray, angles: Optional[np.ndarray],
-                   pred: dict) -> List[dict]:
-        """Faces (dicts, as :meth:`__call__` returns them) from boxes
-        (N, 4+), angles (N,) or None and :meth:`predict_boxes`' output."""
-        boxes = np.asarray(boxes, np.float32)
-        boxes = boxes.reshape(-1, boxes.shape[-1] if boxes.ndim == 2 else 4)
-        refs = pred.get('ref_index')
-        faces = []
-        for i in range(len(boxes)):
-            face = dict(
-                box=boxes[i, :4].copy(),
-                score=float(boxes[i, 4]) if boxes.shape[1] > 4 else 1.0,
-                keypoints=pred['keypoints'][i],
-                keypoint_scores=pred['keypoint_scores'][i],
-                angle=0. if angles is None or not self.rotate else float(
-                    angles[i]))
-            if refs is not None:
-                face['reference_index'] = [int(r) for r in refs[i]]
-            faces.append(face)
-        return faces
-
-    # -------------------------------------------------------------- API
-    def __call__(self, img: ImageLike,
-                 boxes: Optional[np.ndarray] = None) -> List[dict]:
-        """Faces of one image (path or BGR array).
+    def predict(self, img: ImageLike, boxes: np.ndarray,
+                angles: Optional[np.ndarray] = None,
+                heatmaps: bool = False) -> List[dict]:
+        """Landmarks of the faces ``boxes`` of one image, in one batch.
 
         Args:
-            img (str | np.ndarray): image
-            boxes (np.ndarray, optional): (N, 4) or (N, 5) landmark-style
-                xyxy boxes; None: detect
+            img (str | np.ndarray): image path or BGR array
+            boxes (np.ndarray): (N, 4) or (N, 5) landmark-style xyxy boxes
+                (with scores)
+            angles (np.ndarray, optional): (N,) each face's tilt, degrees
+                counter-clockwise: its crop is turned upright
+            heatmaps (bool): also give each face's ``heatmap`` (H, W), the
+                channel maximum of its predicted heatmaps in image pixels
 
         Returns:
             list[dict]: per face ``box`` (4,) xyxy, ``score``,
-            ``keypoints`` (K, 2) in image pixels, ``keypoint_scores`` (K,)
+            ``keypoints`` (K, 2) in image pixels, ``keypoint_scores`` (K,),
             ``angle`` (the crop's rotation, degrees) and, for RHT models,
-            ``reference_index`` (the pool faces used), best first
+            ``reference_index`` (the pool faces used, best first)
         """
         image = load_image(img)
+        boxes = check_boxes(boxes)
+        if len(boxes) == 0:
+            return []
+        if angles is not None and not np.any(angles):
+            angles = None  # upright crops: the plain pipeline
+        out = self.backend(image, boxes[:, :4], angles, heatmaps)
+        faces = []
+        for i, box in enumerate(boxes):
+            face = dict(
+                box=box[:4].copy(),
+                score=float(box[4]) if len(box) > 4 else 1.0,
+                keypoints=out['keypoints'][i],
+                keypoint_scores=out['keypoint_scores'][i],
+                angle=0. if angles is None else float(angles[i]))
+            if out['ref_index'] is not None:
+                face['reference_index'] = [int(r) for r in out['ref_index'][i]]
+            if heatmaps:
+                face['heatmap'] = heatmap_in_image(
+                    out['heatmaps'][i], out['warps'][i],
+                    self.model.head.decoder.input_size, image.shape)
+            faces.append(face)
+        return faces
+
+    def landmarks(self, img: np.ndarray, boxes: np.ndarray,
+                  angles: Optional[np.ndarray] = None):
+        """Keypoints (N, K, 2) and scores (N, K) of :meth:`predict`, the
+        landmark function of :class:`FaceTracker`."""
+        faces = self.predict(img, boxes, angles)
+        return (np.array([f['keypoints'] for f in faces]),
+                np.array([f['keypoint_scores'] for f in faces]))
+
+    # -------------------------------------------------------------- API
+    def __call__(self, img: ImageLike,
+                 boxes: Optional[np.ndarray] = None,
+                 heatmaps: bool = False) -> List[dict]:
+        """Faces of one image (path or BGR array): detected (or ``boxes``
+        (N, 4|5) landmark-style xyxy), then :meth:`predict`."""
+        image = load_image(img)
+        angles = None
         if boxes is None:
             boxes, angles = self.detect(image)
-        else:
-            boxes = np.asarray(boxes, np.float32)
-            boxes = boxes.reshape(-1, boxes.shape[-1] if boxes.ndim else 4)
-            if boxes.shape[1] not in (4, 5):
-                raise FaceInputError(f'boxes must have shape (N, 4) or '
-                                     f'(N, 5), got {boxes.shape}')
-            angles = None
-        return self.faces_from(boxes, angles,
-                               self.predict_boxes(image, boxes, angles))
+        return self.predict(image, boxes, angles, heatmaps)
 
     def batch(self, images: Sequence[ImageLike]) -> List[List[dict]]:
         """Faces of several images (each as :meth:`__call__`)."""
@@ -284,44 +272,93 @@ class FaceLandmarker:
 
         tracker = FaceTracker(self.detect, self.landmarks, detect_every,
                               smoothing, min_cutoff, beta)
-        frames, rate = _open_frames(source, fps)
+        frames, rate = open_frames(source, fps)
         camera = isinstance(source, int)
         start = time.perf_counter()
         for index, frame in enumerate(frames):
             # a camera's frames come when they come: the filter's clock is
             # the wall clock there, the frame rate elsewhere
             t = time.perf_counter() - start if camera else index / rate
-            if frame is None:
-                yield dict(frame_index=index, time=t, image=None, faces=[],
-                           error=f'frame {index} could not be read')
-                continue
+            error = None if frame is not None else \
+                f'frame {index} could not be read'
             try:
-                img = load_image(frame)
+                img = None if error else load_image(frame)
             except FaceInputError as e:
-                yield dict(frame_index=index, time=t, image=None, faces=[],
-                           error=f'frame {index}: {e}')
-                continue
-            faces = tracker.update(img, t)
-            yield dict(frame_index=index, time=t, image=img, faces=faces,
-                       error=None)
+                img, error = None, f'frame {index}: {e}'
+            yield dict(frame_index=index, time=t, image=img, error=error,
+                       faces=[] if error else tracker.update(img, t))
 
 
-def _open_frames(source, fps: Optional[float]):
-    """Frames of a video path / camera index / iterable, and the rate."""
-    if isinstance(source, (str, os.PathLike, int)):
-        if isinstance(source, (str, os.PathLike)) and not osp.exists(
-                os.fspath(source)):
-            raise FileNotFoundError(f'video {os.fspath(source)!r} does not '
-                                    f'exist')
-        cap = cv2.VideoCapture(source if isinstance(source, int) else
-                               os.fspath(source))
-        if not cap.isOpened():
-            raise FaceInputError(f'cannot open video {source!r}')
-        rate = fps or cap.get(cv2.CAP_PROP_FPS) or 30.
-        if not rate > 0 or rate > 1000:
-            rate = 30.
-        return _read_capture(cap), float(rate)
-    return iter(source), float(fps or 30.)
+class MMPoseBackend:
+    """The model as MMPose runs it (:func:`inference_faces`, i.e.
+    ``inference_topdown``) with the landmarker's settings set in its
+    ``test_cfg`` for the call."""
+
+    def __init__(self, model, **settings):
+        from rht_mmpose.utils.reference_selection import check_selection
+        if settings.get('ref_mode') is not None:
+            check_selection(settings['ref_mode'], 'model')
+        self.model, self.settings = model, settings
+
+    def __call__(self, img: np.ndarray, boxes: np.ndarray,
+                 angles: Optional[np.ndarray] = None,
+                 heatmaps: bool = False) -> dict:
+        """As :meth:`OnnxBackend.__call__` (``ref_index`` None for models
+        without references)."""
+        from .inference import inference_faces, sample_warp, test_cfg_set
+        with test_cfg_set(self.model, **self.settings):
+            samples = inference_faces(self.model, img, boxes, angles=angles,
+                                      return_heatmaps=heatmaps)
+        angles = np.zeros(len(samples)) if angles is None else angles
+        refs = [s.metainfo.get('ref_pool_index') for s in samples]
+        return dict(
+            keypoints=np.concatenate([s.pred_instances.keypoints
+                                      for s in samples]).astype(np.float32),
+            keypoint_scores=np.concatenate([
+                s.pred_instances.keypoint_scores for s in samples
+            ]).astype(np.float32),
+            ref_index=None if None in refs else np.array(refs),
+            heatmaps=[s.pred_fields.heatmaps.cpu().numpy() for s in samples]
+            if heatmaps else None,
+            warps=[sample_warp(s, a) for s, a in zip(samples, angles)])
+
+
+def heatmap_in_image(heatmaps: np.ndarray, warp: np.ndarray,
+                     input_size: Sequence[int],
+                     img_shape: Sequence[int]) -> np.ndarray:
+    """The channel maximum of one face's heatmaps (C, h, w) in image
+    pixels (H, W), through its crop warp (2, 3) image -> crop of
+    ``input_size`` (W_in, H_in)."""
+    hm = np.asarray(heatmaps, np.float32).max(0)
+    to_crop = np.diag([input_size[0] / hm.shape[1],
+                       input_size[1] / hm.shape[0], 1.])
+    to_image = invert_warps(warp[None])[0] @ to_crop  # heatmap -> image
+    return cv2.warpAffine(hm, to_image, (img_shape[1], img_shape[0]),
+                          flags=cv2.INTER_LINEAR)
+
+
+def _has_onnxruntime() -> bool:
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def open_frames(source, fps: Optional[float] = None):
+    """Frames of a video path / camera index / iterable (None for a frame
+    that did not decode), and the frame rate."""
+    if not isinstance(source, (str, os.PathLike, int)):
+        return iter(source), float(fps or 30.)
+    if not isinstance(source, int) and not osp.exists(os.fspath(source)):
+        raise FileNotFoundError(f'video {os.fspath(source)!r} does not '
+                                f'exist')
+    cap = cv2.VideoCapture(source if isinstance(source, int) else
+                           os.fspath(source))
+    if not cap.isOpened():
+        raise FaceInputError(f'cannot open video {source!r}')
+    rate = fps or cap.get(cv2.CAP_PROP_FPS) or 30.
+    return _read_capture(cap), float(rate if 0 < rate <= 1000 else 30.)
 
 
 def _read_capture(cap) -> Iterator[Optional[np.ndarray]]:
@@ -334,14 +371,11 @@ def _read_capture(cap) -> Iterator[Optional[np.ndarray]]:
             ok, frame = cap.read()
             if ok and frame is not None:
                 failures = 0
-                index += 1
-                yield frame
-                continue
-            if total and index < total and failures < 25:
-                failures += 1
-                index += 1
-                yield None
-                continue
-            return
+            elif total and index < total and failures < 25:
+                failures, frame = failures + 1, None
+            else:
+                return
+            index += 1
+            yield frame
     finally:
         cap.release()

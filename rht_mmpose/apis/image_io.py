@@ -10,7 +10,7 @@ import numpy as np
 
 from ..utils.io import (IMAGE_EXTENSIONS, VIDEO_EXTENSIONS,  # noqa: F401
                         atomic_output, atomic_write_json)
-from .errors import FaceInputError
+from ..utils.errors import FaceInputError
 
 MIN_IMAGE_SIDE = 16
 

@@ -15,29 +15,30 @@ Note:
 import copy
 import os
 import os.path as osp
-from typing import List, Optional, Sequence, Union
+from contextlib import contextmanager
+from typing import Optional, Sequence, Union
 
 import numpy as np
 import torch
 import torch.nn as nn
 from mmengine.config import Config
 
+from ..utils.errors import FaceInputError
+from ..utils.face_geometry import (check_boxes, crop_faces, crop_warps,
+                                   invert_warps, landmark_box, warp_points)
 from ..utils.io import IMAGE_EXTENSIONS, read_pts
-from .errors import FaceInputError
 from .image_io import load_image
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # The model used when no config / checkpoint is given (the demo's default):
-# a plain MMPose model, config + checkpoint, that ``mmpose.apis.init_model``
-# and ``tools/test.py`` load alike (the checkpoint also embeds the config,
-# ``meta['cfg']``). RHT-R-S with the correspondence loss, its reference pool
-# and its shape refiner in its state dict (checkpoints/README.md); its
-# identical-budget baseline Trans-R-S ships as
-# checkpoints/trans_res18_s_300w.pth.
-BUNDLED_CHECKPOINT = osp.join(REPO_ROOT, 'checkpoints',
-                              'rht_res18_s_match_300w.pth')
-BUNDLED_CONFIG = osp.join(REPO_ROOT, 'configs', 'experiments', 'bundled',
-                          'rht_res18_s_match_300w.py')
+# a plain MMPose model, config + checkpoint, that ``mmpose.apis.init_model``,
+# ``MMPoseInferencer`` and ``tools/test.py`` load alike (the checkpoint also
+# embeds the config, ``meta['cfg']``). RHT-R-S with the correspondence loss,
+# its reference pool and its shape refiner in its state dict
+# (checkpoints/README.md). Swapping the default is this one name.
+BUNDLED_MODEL = 'rht_res18_s_match_300w'
+BUNDLED_CHECKPOINT = osp.join(REPO_ROOT, 'checkpoints', f'{BUNDLED_MODEL}.pth')
+BUNDLED_CONFIG = osp.join(REPO_ROOT, 'configs', f'{BUNDLED_MODEL}.py')
 # meta keys of checkpoints written before the pool and the shape refiner
 # were parts of the model (now both are in the state dict)
 LEGACY_META_KEYS = ('reference_pool_compact', 'shape_refiner')
@@ -91,11 +92,8 @@ def _state_dict(ckpt: dict) -> dict:
 
 def _describe_channels(c: int) -> str:
     """'68 keypoints' or '68 keypoints + 13 boundaries' for heatmap channels."""
-    try:
-        from rht_mmpose.codecs.boundary_tables import (BOUNDARY_TABLES,
-                                                       channel_count)
-    except ImportError:  # pragma: no cover
-        return f'{c} keypoints'
+    from rht_mmpose.codecs.boundary_tables import (BOUNDARY_TABLES,
+                                                   channel_count)
     for scheme in BOUNDARY_TABLES:
         k, p = channel_count(scheme)
         if c == k + p:
@@ -286,33 +284,20 @@ def init_face_model(config: Union[str, Config, None] = None,
 
 
 # ------------------------------------------------------------ references
-def get_codec(model: nn.Module):
-    """The model's heatmap codec (``head.decoder``, else ``cfg.codec``)."""
-    codec = getattr(getattr(model, 'head', None), 'decoder', None)
-    if codec is None and getattr(model, 'cfg', None) is not None and \
-            model.cfg.get('codec', None) is not None:
-        from mmpose.registry import KEYPOINT_CODECS
-        codec = KEYPOINT_CODECS.build(model.cfg.codec)
-    return codec
-
-
-def is_rht_model(model: nn.Module) -> bool:
-    """True for a model that uses reference faces (``set_reference_pool``)."""
-    return callable(getattr(model, 'set_reference_pool', None))
-
-
 def boundary_scheme_of(model: nn.Module) -> Optional[str]:
     """The boundary scheme of a model's keypoints, or None when no layout
     fits (e.g. LaPa's 106 points)."""
+    from rht_mmpose.codecs.boundary_tables import \
+        boundary_scheme_from_metainfo
     try:
-        from rht_mmpose.codecs.boundary_tables import \
-            boundary_scheme_from_metainfo
         return boundary_scheme_from_metainfo(model.dataset_meta or {})
-    except (ImportError, ValueError):
+    except ValueError:
         return None
 
 
-def _pool_from_folder(folder: str):
+def pool_from_folder(folder: str):
+    """Image paths and (K, 2) landmarks of a folder of images with 300-W
+    ``.pts`` files beside them."""
     images, keypoints = [], []
     for name in sorted(os.listdir(folder)):
         stem, ext = osp.splitext(name)
@@ -327,78 +312,48 @@ def _pool_from_folder(folder: str):
     return images, keypoints
 
 
-def render_reference_pool(model: nn.Module,
-                          images: Sequence[ImageType],
-                          keypoints: Sequence[np.ndarray],
-                          padding: float = 1.25) -> dict:
-    """Crop user reference faces and render their heatmaps with the codec.
-
-    Each face is cropped like the test pipeline crops a target (landmark box
-    padded by ``padding``, warped to ``codec.input_size``), its landmarks are
-    encoded with the model's codec (K landmark + P boundary channels at
-    ``codec.heatmap_size``) and the crop is downsampled (``INTER_AREA``) to
-    the reference size (``head.ref_size``, else the heatmap size).
+def crop_reference_faces(model: nn.Module, images: Sequence[ImageType],
+                         keypoints: Sequence[np.ndarray]) -> dict:
+    """Crop reference faces as the test pipeline crops a target (landmark
+    box padded 1.25, warped to ``codec.input_size``), then downsample
+    (``INTER_AREA``) to the reference size ``head.ref_size``; the pool
+    renders their heatmaps.
 
     Args:
-        model (nn.Module): A model with a codec.
-        images (Sequence[str | np.ndarray]): R images (paths or BGR arrays).
-        keypoints (Sequence[np.ndarray]): R arrays (K, 2) in image pixels.
-        padding (float): Box padding.
+        model (nn.Module): an RHT model (``head.decoder``, ``head.ref_size``)
+        images (Sequence[str | np.ndarray]): R images (paths or BGR arrays)
+        keypoints (Sequence[np.ndarray]): R arrays (K, 2) in image pixels
 
     Returns:
-        dict: ``images`` (R, h, w, 3) uint8 BGR, ``heatmaps`` (R, C, h, w)
-        float32 (C = K + P for an RHT codec), ``keypoints`` (R, K, 2)
-        float32 in the reference image's pixels.
+        dict: ``images`` (R, r, r, 3) uint8 BGR and ``keypoints`` (R, K, 2)
+        float32 in the reference image's pixels
     """
     import cv2
-    from mmpose.structures.bbox import bbox_xyxy2cs, get_warp_matrix
-    codec = get_codec(model)
-    if codec is None:
-        raise FaceInputError('the model has no codec to render reference '
-                             'heatmaps with')
     if len(images) != len(keypoints) or not len(images):
         raise FaceInputError(
             f'a reference pool needs as many landmark arrays as images '
             f'(at least one), got {len(images)} images and '
             f'{len(keypoints)} landmark arrays')
-    in_w, in_h = codec.input_size
-    hm_w, hm_h = codec.heatmap_size
-    r = getattr(getattr(model, 'head', None), 'ref_size', None)
-    ref_w, ref_h = (r, r) if r else (hm_w, hm_h)
+    in_size = tuple(int(v) for v in model.head.decoder.input_size)
+    r = model.head.ref_size
     k_model = (model.dataset_meta or {}).get('num_keypoints')
-    ref_imgs, ref_hms, ref_kpts = [], [], []
+    crops, points = [], []
     for i, (img, kpts) in enumerate(zip(images, keypoints)):
-        img = load_image(img)
-        kpts = np.asarray(kpts, dtype=np.float32).reshape(-1, 2)
-        if k_model is not None and len(kpts) != int(k_model):
+        kpts = np.asarray(kpts, dtype=np.float32).reshape(1, -1, 2)
+        if k_model is not None and kpts.shape[1] != int(k_model):
             raise FaceInputError(
-                f'reference {i} has {len(kpts)} landmarks, the model '
+                f'reference {i} has {kpts.shape[1]} landmarks, the model '
                 f'expects {k_model}')
-        bbox = np.concatenate([kpts.min(0), kpts.max(0)])[None]
-        center, scale = bbox_xyxy2cs(bbox, padding=padding)
-        center, scale = center[0], scale[0]
-        aspect = in_w / in_h
-        w, h = scale
-        scale = np.array([w, w / aspect] if w > h * aspect else
-                         [h * aspect, h], dtype=np.float32)
-        warp = get_warp_matrix(center, scale, 0., output_size=(in_w, in_h))
-        crop = cv2.warpAffine(img, warp, (in_w, in_h),
-                              flags=cv2.INTER_LINEAR)
-        kp = cv2.transform(kpts[None], warp)[0]
-        enc = codec.encode(kp[None], np.ones((1, len(kp)), np.float32))
-        small = cv2.resize(crop, (ref_w, ref_h), interpolation=cv2.INTER_AREA)
-        ref_imgs.append(small)
-        ref_hms.append(np.asarray(enc['heatmaps'], dtype=np.float32))
-        ref_kpts.append(kp * np.array([ref_w / in_w, ref_h / in_h],
-                                      np.float32))
-    return dict(
-        images=np.stack(ref_imgs),
-        heatmaps=np.stack(ref_hms),
-        keypoints=np.stack(ref_kpts))
+        warp = crop_warps(landmark_box(kpts), in_size)
+        crop = crop_faces(load_image(img), warp, in_size)[0]
+        crops.append(cv2.resize(crop, (r, r), interpolation=cv2.INTER_AREA))
+        points.append(warp_points(kpts, warp)[0] *
+                      np.float32(r) / np.array(in_size, np.float32))
+    return dict(images=np.stack(crops), keypoints=np.stack(points))
 
 
 def set_user_reference_pool(model: nn.Module, reference_pool) -> dict:
-    """Render a user pool and install it with ``model.set_reference_pool``.
+    """Crop a user pool and install it with ``model.set_reference_pool``.
 
     Args:
         model (nn.Module): An RHT model.
@@ -407,9 +362,11 @@ def set_user_reference_pool(model: nn.Module, reference_pool) -> dict:
             image pixels) or a folder of images with 300-W ``.pts`` files.
 
     Returns:
-        dict: The rendered pool (see :func:`render_reference_pool`).
+        dict: The pool: ``images`` and ``keypoints`` (see
+        :func:`crop_reference_faces`) and the ``heatmaps`` (R, C, r, r)
+        float32 the model rendered.
     """
-    if not is_rht_model(model):
+    if not callable(getattr(model, 'set_reference_pool', None)):
         raise FaceInputError(
             f'{type(model).__name__} does not use reference faces; a '
             f'reference pool needs an RHT model')
@@ -418,7 +375,7 @@ def set_user_reference_pool(model: nn.Module, reference_pool) -> dict:
         if not osp.isdir(folder):
             raise FileNotFoundError(
                 f'reference folder {folder!r} does not exist')
-        images, keypoints = _pool_from_folder(folder)
+        images, keypoints = pool_from_folder(folder)
     elif isinstance(reference_pool, dict):
         images = reference_pool.get('images', None)
         keypoints = reference_pool.get('keypoints',
@@ -431,25 +388,47 @@ def set_user_reference_pool(model: nn.Module, reference_pool) -> dict:
         raise FaceInputError(
             'reference_pool must be a dict(images=..., keypoints=...) or a '
             f'folder, got {type(reference_pool).__name__}')
-    pool = render_reference_pool(model, images, keypoints)
+    pool = crop_reference_faces(model, images, keypoints)
     model.set_reference_pool(pool['images'], pool['keypoints'])
+    pool['heatmaps'] = model.reference_pool.heatmaps.float().cpu().numpy()
     return pool
 
 
 # -------------------------------------------------------------- inference
+@contextmanager
+def test_cfg_set(model: nn.Module, **values):
+    """``model.test_cfg`` with ``values`` for the duration of a block; a
+    key that was absent is removed again. None values change nothing."""
+    cfg = getattr(model, 'test_cfg', None)
+    values = {k: v for k, v in values.items() if v is not None}
+    if not isinstance(cfg, dict) or not values:
+        yield
+        return
+    saved = {k: cfg[k] for k in values if k in cfg}
+    cfg.update(values)
+    try:
+        yield
+    finally:
+        for k in values:
+            cfg.pop(k, None)
+        cfg.update(saved)
+
+
 def inference_faces(model: nn.Module,
                     img: ImageType,
                     bboxes: Optional[np.ndarray] = None,
                     bbox_format: str = 'xyxy',
                     return_heatmaps: bool = False,
-                    refine: bool = True) -> list:
+                    refine: bool = True,
+                    angles: Optional[np.ndarray] = None) -> list:
     """Predict the landmarks of faces in one image.
 
-    Uses mmpose's ``inference_topdown`` (the config's test pipeline, the
-    model's ``test_step``); RHT models pick their reference themselves.
+    mmpose's ``inference_topdown`` (the config's test pipeline, the model's
+    ``test_step``); RHT models pick their references themselves.
 
     Args:
-        model (nn.Module): From :func:`init_face_model`.
+        model (nn.Module): From :func:`init_face_model` or mmpose's
+            ``init_model``.
         img (str | np.ndarray): Image path or array in OpenCV order (BGR);
             grey, grey+alpha, BGRA, 16-bit and float images are converted
             to BGR uint8.
@@ -462,6 +441,11 @@ def inference_faces(model: nn.Module,
         refine (bool): Let the model apply its shape refiner when it has a
             fitted one (``test_cfg.refine_shape``; the model does it in
             ``predict``). The heatmaps are not refined.
+        angles (np.ndarray, optional): (N,) degrees, xyxy boxes only: each
+            crop turned so that a face tilted by that much is upright
+            (the pipeline's ``bbox_rotation``); the keypoints are mapped
+            back through the same warp. The shape refiner works in the
+            frame of two landmarks, so it is not affected.
 
     Returns:
         list[PoseDataSample]: N samples; ``pred_instances`` holds
@@ -476,88 +460,83 @@ def inference_faces(model: nn.Module,
         else None
     image = load_image(img)
     h, w = image.shape[:2]
-    scores = None
     if bboxes is None:
-        boxes = np.array([[0, 0, w, h]], dtype=np.float32)
-        bbox_format = 'xyxy'
+        boxes, bbox_format = np.array([[0, 0, w, h]], np.float32), 'xyxy'
     else:
-        boxes = np.asarray(bboxes, dtype=np.float32)
-        if boxes.size == 0:
+        boxes = check_boxes(bboxes, 'bboxes')
+        if len(boxes) == 0:
             return []
-        if boxes.ndim == 1:
-            boxes = boxes[None]
-        if boxes.ndim != 2 or boxes.shape[1] not in (4, 5):
-            raise FaceInputError(
-                f'bboxes must have shape (N, 4) or (N, 5), got {boxes.shape}')
-        if boxes.shape[1] == 5:
-            scores = boxes[:, 4].copy()
-            boxes = boxes[:, :4]
-        if not np.isfinite(boxes).all():
-            raise FaceInputError('bboxes contain NaN or infinite values')
-
-    test_cfg = getattr(model, 'test_cfg', None)
-    overrides = dict(output_heatmaps=bool(return_heatmaps),
-                     refine_shape=bool(refine))
-    with _test_cfg_overrides(test_cfg, overrides):
-        samples = inference_topdown(model, image, boxes, bbox_format)
+    with test_cfg_set(model, refine_shape=bool(refine),
+                      output_heatmaps=True if return_heatmaps else None):
+        samples = inference_topdown(model, image, boxes[:, :4], bbox_format) \
+            if angles is None else _inference_rotated(model, image,
+                                                      boxes[:, :4], angles)
     for i, sample in enumerate(samples):
         sample.set_metainfo(dict(img_path=img_path, ori_shape=(h, w)))
-        if scores is not None:
-            sample.pred_instances.bbox_scores = scores[i:i + 1]
+        if boxes.shape[1] == 5:
+            sample.pred_instances.bbox_scores = boxes[i:i + 1, 4].copy()
     return samples
 
 
-class _test_cfg_overrides:
-    """Set ``test_cfg`` keys for one call; a key that was absent is removed
-    again, a key that was set keeps its value where it asked for more
-    (``output_heatmaps=True`` in the config stays on)."""
+def _inference_rotated(model: nn.Module, image: np.ndarray,
+                       boxes: np.ndarray, angles: np.ndarray) -> list:
+    """``inference_topdown`` with each crop turned by ``-angles`` (the
+    pipeline's ``bbox_rotation``), keypoints mapped back through the
+    inverse of the crop's own warp (the model maps them back unturned)."""
+    import torch
+    from mmcv.transforms import Compose
+    from mmengine.dataset import pseudo_collate
+    from mmengine.registry import init_default_scope
+    init_default_scope(model.cfg.get('default_scope', 'mmpose'))
+    pipeline = Compose(model.cfg.test_dataloader.dataset.pipeline)
+    data = [
+        pipeline(dict(img=image, bbox=box[None], bbox_score=np.ones(1,
+                      np.float32), bbox_rotation=np.array([-float(a)],
+                      np.float32), **model.dataset_meta))
+        for box, a in zip(boxes, np.asarray(angles, np.float32))
+    ]
+    with torch.no_grad():
+        samples = model.test_step(pseudo_collate(data))
+    for s, a in zip(samples, angles):
+        c, scale, size = (np.asarray(s.metainfo[k], np.float64) for k in
+                          ('input_center', 'input_scale', 'input_size'))
+        kpts = s.pred_instances.keypoints  # (1, K, 2), mapped unturned
+        crop = (kpts - c + 0.5 * scale) / scale * size
+        s.pred_instances.keypoints = warp_points(
+            crop, invert_warps(sample_warp(s, a)[None]))
+    return samples
 
-    def __init__(self, test_cfg, overrides: dict):
-        self.test_cfg = test_cfg if isinstance(test_cfg, dict) else None
-        self.overrides = overrides
-        self.saved = {}
 
-    def __enter__(self):
-        if self.test_cfg is None:
-            return self
-        for key, value in self.overrides.items():
-            self.saved[key] = self.test_cfg.get(key, None)
-            if key == 'output_heatmaps':
-                value = value or bool(self.saved[key])
-            self.test_cfg[key] = value
-        return self
-
-    def __exit__(self, *exc):
-        if self.test_cfg is None:
-            return False
-        for key, old in self.saved.items():
-            if old is None:
-                self.test_cfg.pop(key, None)
-            else:
-                self.test_cfg[key] = old
-        return False
+def sample_warp(sample, angle: float = 0.) -> np.ndarray:
+    """The (2, 3) image -> crop warp the test pipeline made for a sample
+    (``TopdownAffine``: its centre and scale) turned by ``angle``."""
+    from mmpose.structures.bbox import get_warp_matrix
+    return get_warp_matrix(
+        *(np.asarray(sample.metainfo[k], np.float32)
+          for k in ('input_center', 'input_scale')),
+        -float(angle), output_size=sample.metainfo['input_size'])
 
 
 def get_reference_used(model: nn.Module, sample) -> Optional[dict]:
-    """The pool reference an RHT model used for one predicted face.
+    """The pool references an RHT model used for one face.
 
     Args:
         model (nn.Module): The model that made the prediction.
-        sample (PoseDataSample): A sample from :func:`inference_faces`.
+        sample (PoseDataSample | dict): A sample from
+            :func:`inference_faces` or a :class:`FaceLandmarker` face.
 
     Returns:
         dict | None: ``index`` (list of k pool indices), ``image`` (R, R, 3)
         uint8 BGR and ``heatmaps`` (C, R, R) float32 of the first of them;
         ``None`` for models without references.
     """
-    idx = sample.metainfo.get('ref_pool_index', None)
+    idx = sample.get('reference_index') if isinstance(sample, dict) \
+        else sample.metainfo.get('ref_pool_index', None)
     pool = getattr(model, 'reference_pool', None)
     if idx is None or pool is None:
         return None
-    images, heatmaps = pool.images, pool.heatmaps
     idx = [int(i) for i in np.atleast_1d(idx)]
-    first = idx[0]
     return dict(
         index=idx,
-        image=images[first].permute(1, 2, 0).cpu().numpy().astype(np.uint8),
-        heatmaps=heatmaps[first].float().cpu().numpy())
+        image=pool.images[idx[0]].permute(1, 2, 0).cpu().numpy(),
+        heatmaps=pool.heatmaps[idx[0]].float().cpu().numpy())

@@ -11,6 +11,7 @@ from typing import Callable, List, Optional
 
 import numpy as np
 
+from ..utils.face_geometry import landmark_box
 from .one_euro import OneEuroFilter
 
 
@@ -28,13 +29,6 @@ def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
     union = area_a[:, None] + area_b[None, :] - inter
     return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.)
-
-
-def landmark_box(keypoints: np.ndarray) -> np.ndarray:
-    """Tight box (4,) xyxy of landmarks (K, 2): the box convention of the
-    model's training faces."""
-    kp = np.asarray(keypoints, np.float32)
-    return np.concatenate([kp.min(0), kp.max(0)])
 
 
 class Track:

@@ -12,8 +12,8 @@ from mmengine.logging import print_log
 from mmpose.registry import DATASETS, TRANSFORMS
 from mmpose.utils.typing import ConfigType, OptConfigType
 
-from ..models.utils.reference_selection import (check_selection,
-                                                selections_for)
+from ..utils.reference_selection import (check_selection,
+                                         selections_for)
 from .annotation_checks import check_annotations, dataset_name
 from .reference_cache import ReferenceCache
 from .sift_similarity import SiftFaceIndex
@@ -90,7 +90,7 @@ class PairedReferenceDataset(BaseDataset):
       ``ref_index`` (its index in the pool).
 
     Reference modes (``ref_mode``, the dataset words of
-    :mod:`rht_mmpose.models.utils.reference_selection`):
+    :mod:`rht_mmpose.utils.reference_selection`):
 
     - ``'random'``: another face drawn uniformly, redrawn on every access
       (training default of the paper);

@@ -1,23 +1,19 @@
-"""Draw face landmark results with mmpose's ``PoseLocalVisualizer``.
-
-Panels, side by side: the image with boxes, boundary curves and landmarks;
-optionally the predicted heatmaps over the image; optionally the reference
-faces an RHT model used, with their heatmaps.
+"""Drawing face landmark results with OpenCV: dots and lines sized to each
+face, boundary curves, the box; optional panels, side by side, with the
+predicted heatmaps and the reference faces an RHT model used.
 
 Note:
     - N: number of faces
     - K: number of landmarks
     - C: heatmap channels (K, or K + P with P boundaries)
 """
-import itertools
 from typing import List, Optional, Sequence
 
 import cv2
 import numpy as np
 
 _BOUNDARY_COLORS = [(255, 140, 0), (0, 200, 255), (0, 255, 120),
-                    (255, 80, 200), (255, 255, 0), (160, 120, 255)]
-_counter = itertools.count()
+                    (255, 80, 200), (255, 255, 0), (160, 120, 255)]  # RGB
 
 
 def boundary_polylines(keypoints: np.ndarray,
@@ -34,18 +30,13 @@ def boundary_polylines(keypoints: np.ndarray,
     Returns:
         list[np.ndarray]: P arrays (m, 2) of points along the curves.
     """
-    curve_fn = None
-    if smooth:
-        try:
-            from rht_mmpose.codecs.landmark_boundary_heatmap import \
-                catmull_rom_curve as curve_fn
-        except ImportError:  # pragma: no cover
-            curve_fn = None
+    from rht_mmpose.codecs.landmark_boundary_heatmap import \
+        catmull_rom_curve
     out = []
     for idx in boundaries:
         pts = np.asarray(keypoints, dtype=np.float64)[list(idx)]
-        if curve_fn is not None and len(pts) > 2:
-            pts = curve_fn(pts, samples_per_pixel=0.5)
+        if smooth and len(pts) > 2:
+            pts = catmull_rom_curve(pts, samples_per_pixel=0.5)
         out.append(pts)
     return out
 
@@ -74,18 +65,15 @@ def _fit_height(img: np.ndarray, height: int) -> np.ndarray:
     return cv2.resize(img, (width, height), interpolation=interp)
 
 
-def _heatmap_overlay(heatmaps: np.ndarray, img_rgb: np.ndarray,
+def _heatmap_overlay(heatmaps: np.ndarray, img: np.ndarray,
                      alpha: float = 0.5) -> np.ndarray:
-    """Max over channels, JET colour map, blended over the image (RGB)."""
+    """Max over channels, JET colour map, blended over the image (BGR)."""
     hm = np.asarray(heatmaps, dtype=np.float32)
     hm = hm.max(axis=0) if hm.ndim == 3 else hm
-    hm = cv2.resize(hm, (img_rgb.shape[1], img_rgb.shape[0]),
-                    interpolation=cv2.INTER_LINEAR)
-    hm = np.clip(hm, 0, None)
+    hm = np.clip(cv2.resize(hm, (img.shape[1], img.shape[0])), 0, None)
     hm = hm / hm.max() if hm.max() > 0 else hm
     color = cv2.applyColorMap((hm * 255).astype(np.uint8), cv2.COLORMAP_JET)
-    color = cv2.cvtColor(color, cv2.COLOR_BGR2RGB)
-    return cv2.addWeighted(img_rgb, 1 - alpha, color, alpha, 0)
+    return cv2.addWeighted(img, 1 - alpha, color, alpha, 0)
 
 
 def _caption(img: np.ndarray, text: str) -> np.ndarray:
@@ -99,50 +87,12 @@ def _caption(img: np.ndarray, text: str) -> np.ndarray:
     return img
 
 
-def merge_face_samples(samples: list, with_heatmaps: bool = False):
-    """Merge the faces of one image like mmpose's ``merge_data_samples``,
-    but cheaply: heatmaps are reduced to their channel maximum in crop
-    space before being warped to the image (mmpose warps all C channels of
-    every face to full image size first).
-
-    Args:
-        samples (list[PoseDataSample]): N faces of one image.
-        with_heatmaps (bool): Also merge ``pred_fields.heatmaps``.
-
-    Returns:
-        tuple: the merged ``PoseDataSample`` (instances only) and the
-        merged heatmap (H, W) float32 in image pixels, or None.
-    """
-    import torch
-    from mmpose.structures import PoseDataSample, merge_data_samples
-    from mmpose.structures.utils import revert_heatmap
-    light = []
-    for s in samples:
-        d = PoseDataSample(metainfo=s.metainfo)
-        d.pred_instances = s.pred_instances
-        light.append(d)
-    merged = merge_data_samples(light)
-    if not with_heatmaps or not samples or not all(
-            'pred_fields' in s and 'heatmaps' in s.pred_fields
-            for s in samples):
-        return merged, None
-    maps = []
-    for s in samples:
-        hm = s.pred_fields.heatmaps
-        hm = hm.detach().cpu().numpy() if torch.is_tensor(hm) else \
-            np.asarray(hm)
-        maps.append(
-            revert_heatmap(hm.max(axis=0).astype(np.float32),
-                           np.asarray(s.input_center),
-                           np.asarray(s.input_scale), s.ori_shape))
-    return merged, np.max(maps, axis=0)
-
-
 class FaceResultDrawer:
-    """Draws face results of one model with a ``PoseLocalVisualizer``.
+    """Draws the faces of :class:`FaceLandmarker` (dicts with ``box``,
+    ``keypoints`` (K, 2), ``keypoint_scores`` (K,), optionally
+    ``heatmap`` (H, W) and ``reference_index``).
 
     Args:
-        dataset_meta (dict): The model's ``dataset_meta`` (keypoint colours).
         boundaries (Sequence[Sequence[int]], optional): Landmark indices of
             every boundary (the codec's boundary table); None: no curves.
         radius (int): Landmark radius of a 200-pixel face; others scale
@@ -153,49 +103,25 @@ class FaceResultDrawer:
     """
 
     def __init__(self,
-                 dataset_meta: dict,
                  boundaries: Optional[Sequence[Sequence[int]]] = None,
                  radius: int = 2,
                  line_width: int = 1,
                  kpt_thr: float = 0.0):
-        from mmpose.visualization import PoseLocalVisualizer
-        self.visualizer = PoseLocalVisualizer(
-            name=f'rht_face_drawer_{next(_counter)}',
-            radius=radius,
-            line_width=line_width)
-        self.visualizer.set_dataset_meta(dataset_meta)
         self.boundaries = [list(b) for b in boundaries] if boundaries \
             else None
         self.radius = radius
         self.line_width = line_width
         self.kpt_thr = kpt_thr
 
-    def _draw_boundaries(self, img_rgb: np.ndarray,
-                         keypoints: np.ndarray, width: int) -> np.ndarray:
-        vis = self.visualizer
-        vis.set_image(img_rgb)
-        for face in keypoints:
-            curves = boundary_polylines(face, self.boundaries)
-            for b, pts in enumerate(curves):
-                color = _BOUNDARY_COLORS[b % len(_BOUNDARY_COLORS)]
-                pts = np.round(pts).astype(int)
-                for (x0, y0), (x1, y1) in zip(pts[:-1], pts[1:]):
-                    # one segment per call: mmpose's OpenCV backend draws
-                    # a single cv2.line per draw_lines call
-                    vis.draw_lines(
-                        np.array([x0, x1]), np.array([y0, y1]),
-                        colors=color, line_widths=width)
-        return vis.get_image()
-
-    def draw_faces(self,
-                   img_bgr: np.ndarray,
-                   faces: List[dict],
-                   contours: bool = True,
-                   draw_box: bool = True) -> np.ndarray:
-        """Draw faces of :class:`FaceLandmarker` (dicts with ``box``,
-        ``keypoints`` (K, 2), ``keypoint_scores`` (K,)) with plain OpenCV:
-        dots and lines sized to each face (:func:`mark_sizes`), the
-        contours (the boundary table) as lines, the box.
+    def draw(self,
+             img_bgr: np.ndarray,
+             faces: List[dict],
+             contours: bool = True,
+             draw_box: bool = True,
+             heatmaps: bool = False,
+             references: Optional[List[Optional[dict]]] = None
+             ) -> np.ndarray:
+        """Draw the faces of one image.
 
         Args:
             img_bgr (np.ndarray): (H, W, 3) uint8 BGR.
@@ -203,9 +129,14 @@ class FaceResultDrawer:
             contours (bool): Draw the boundaries as lines (needs
                 ``boundaries``).
             draw_box (bool): Draw each face's box.
+            heatmaps (bool): Add a panel of the faces' ``heatmap``.
+            references (list[dict], optional): The references used (from
+                ``get_reference_used``), one per face or None entries;
+                adds a panel.
 
         Returns:
-            np.ndarray: (H, W, 3) uint8 BGR, a new image.
+            np.ndarray: (H, W', 3) uint8 BGR, a new image; W' > W with
+            panels.
         """
         out = np.ascontiguousarray(img_bgr).copy()
         for face in faces:
@@ -228,63 +159,16 @@ class FaceResultDrawer:
                     continue
                 cv2.circle(out, (int(round(x)), int(round(y))), radius,
                            (255, 255, 255), -1, cv2.LINE_AA)
-        return out
-
-    def draw(self,
-             img_bgr: np.ndarray,
-             samples: list,
-             show_boundaries: bool = True,
-             show_heatmaps: bool = False,
-             references: Optional[List[dict]] = None) -> np.ndarray:
-        """Draw the faces of one image.
-
-        Args:
-            img_bgr (np.ndarray): (H, W, 3) uint8 BGR.
-            samples (list[PoseDataSample]): From ``inference_faces`` (with
-                ``pred_fields.heatmaps`` for ``show_heatmaps``).
-            show_boundaries (bool): Draw boundary curves (needs
-                ``boundaries``).
-            show_heatmaps (bool): Add a panel of predicted heatmaps.
-            references (list[dict], optional): References used (from
-                ``get_reference_used``), one per face or None entries; adds
-                a panel.
-
-        Returns:
-            np.ndarray: (H, W', 3) uint8 BGR; W' > W with extra panels.
-        """
-        img_rgb = np.ascontiguousarray(img_bgr[:, :, ::-1])
-        h, w = img_rgb.shape[:2]
-        merged, heatmap = merge_face_samples(samples, show_heatmaps)
-        # marks sized to the smallest face, so that none is hidden
-        kpts = np.asarray(merged.pred_instances.keypoints)
-        size = min((face_size(k) for k in kpts), default=100.)
-        radius, width = mark_sizes(size, self.radius / 2,
-                                   self.line_width * 0.7)
-        self.visualizer.radius = radius
-        self.visualizer.line_width = width
-        scale = width / max(self.line_width, 1)
-        canvas = img_rgb
-        if show_boundaries and self.boundaries:
-            kpts = np.asarray(merged.pred_instances.keypoints)
-            canvas = self._draw_boundaries(
-                canvas, kpts, max(1, int(round(self.line_width * scale))))
-        self.visualizer.add_datasample(
-            'face',
-            canvas,
-            data_sample=merged,
-            draw_gt=False,
-            draw_heatmap=False,
-            draw_bbox=True,
-            show=False,
-            kpt_thr=self.kpt_thr)
-        panels = [self.visualizer.get_image()]
-        if heatmap is not None:
-            panels.append(_caption(_heatmap_overlay(heatmap, img_rgb),
+        h = out.shape[0]
+        panels = [out]
+        if heatmaps:
+            merged = np.max([f['heatmap'] for f in faces], axis=0) if faces \
+                else np.zeros(img_bgr.shape[:2], np.float32)
+            panels.append(_caption(_heatmap_overlay(merged, img_bgr),
                                    'heatmaps'))
         if references is not None:
             panels.append(self._reference_panel(references, h))
-        out = np.concatenate([_fit_height(p, h) for p in panels], axis=1)
-        return np.ascontiguousarray(out[:, :, ::-1])
+        return np.concatenate([_fit_height(p, h) for p in panels], axis=1)
 
     @staticmethod
     def _reference_panel(references: List[Optional[dict]],
@@ -298,11 +182,10 @@ class FaceResultDrawer:
             if key in seen:
                 continue
             seen.add(key)
-            rgb = np.ascontiguousarray(ref['image'][:, :, ::-1])
             size = max(128, height // max(1, min(4, len(references))))
-            rgb = cv2.resize(rgb, (size, size),
-                             interpolation=cv2.INTER_LINEAR)
-            tile = _heatmap_overlay(ref['heatmaps'], rgb, alpha=0.4)
+            tile = _heatmap_overlay(
+                ref['heatmaps'], cv2.resize(np.ascontiguousarray(
+                    ref['image']), (size, size)), alpha=0.4)
             label = ','.join(str(i) for i in ref['index'])
             tiles.append(_caption(tile, f'face {face}: ref {label}'))
             if len(tiles) == 4:

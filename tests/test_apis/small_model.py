@@ -70,7 +70,7 @@ def save_small_rht_checkpoint(path: str, data_root: str,
     from mmengine.registry import init_default_scope
     from mmpose.models import build_pose_estimator
     from rht_mmpose.apis.inference import (_dataset_meta_from_config,
-                                           render_reference_pool)
+                                           set_user_reference_pool)
     from rht_mmpose.utils.io import read_pts
     init_default_scope('mmpose')
     cfg = small_rht_config()
@@ -80,9 +80,9 @@ def save_small_rht_checkpoint(path: str, data_root: str,
     model.dataset_meta = _dataset_meta_from_config(cfg)
     files = sorted(glob.glob(osp.join(data_root, '300w_subset', 'afw',
                                       '*.jpg')))[:num_refs]
-    pool = render_reference_pool(model, files,
-                                 [read_pts(f[:-4] + '.pts') for f in files])
-    model.set_reference_pool(pool['images'], pool['keypoints'])
+    set_user_reference_pool(
+        model, dict(images=files,
+                    keypoints=[read_pts(f[:-4] + '.pts') for f in files]))
     meta = dict(dataset_meta=model.dataset_meta, cfg=cfg.pretty_text)
     torch.save(dict(state_dict=model.state_dict(), meta=meta), path)
     return path

@@ -8,9 +8,8 @@ import pytest
 
 from rht_mmpose.apis import (FaceInputError, HaarFaceDetector,
                              MMDetFaceDetector, MTCNNFaceDetector,
-                             build_face_detector, expand_haar_boxes,
-                             eye_line_angles, fit_box_mapping, map_boxes,
-                             nms_boxes)
+                             build_face_detector, eye_line_angles,
+                             fit_box_mapping, map_boxes, nms_boxes)
 
 # Face centres in t1.jpg, read off the picture by eye (x, y): the four
 # faces turned towards the camera. The two women on the left look down or
@@ -79,15 +78,13 @@ def test_boxes_fit_landmark_boxes_on_held_out_300w_faces(data_root):
     assert np.median(ious) > 0.7, np.round(ious, 2)
 
 
-def test_expand_haar_boxes_by_hand():
+def test_map_boxes_by_hand():
     box = np.array([[100, 100, 200, 200, 0.9]], np.float32)
-    out = expand_haar_boxes(box, center_shift=(0.1, 0.2),
-                            size_ratio=(0.5, 2.0))
+    out = map_boxes(box, center_shift=(0.1, 0.2), size_ratio=(0.5, 2.0))
     # centre (150 + 10, 150 + 20), size 50 x 200
     np.testing.assert_allclose(out, [[135, 70, 185, 270, 0.9]])
-    clipped = expand_haar_boxes(box, img_shape=(220, 180),
-                                center_shift=(0.1, 0.2),
-                                size_ratio=(0.5, 2.0))
+    clipped = map_boxes(box, img_shape=(220, 180), center_shift=(0.1, 0.2),
+                        size_ratio=(0.5, 2.0))
     np.testing.assert_allclose(clipped, [[135, 70, 179, 219, 0.9]])
 
 

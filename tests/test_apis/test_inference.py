@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from rht_mmpose.apis import (FaceInputError, inference_faces,
-                             init_face_model, load_image,
-                             render_reference_pool, set_user_reference_pool)
+from rht_mmpose.apis import (FaceInputError, crop_reference_faces,
+                             inference_faces, init_face_model, load_image,
+                             set_user_reference_pool)
 from rht_mmpose.apis import inference as inference_mod
 from tests.test_apis.small_model import SMOKE_CONFIG, save_small_checkpoint
 
@@ -139,8 +139,8 @@ def test_load_image_errors(tmp_path):
 
 
 def _fake_rht_model(codec):
-    """An object with what pool rendering reads: head.decoder / ref_size,
-    dataset_meta, and a recording set_reference_pool."""
+    """An object with what pool cropping reads: head.decoder / ref_size,
+    dataset_meta."""
     class Head(torch.nn.Module):
         decoder = codec
         ref_size = 32
@@ -149,40 +149,30 @@ def _fake_rht_model(codec):
         def __init__(self):
             super().__init__()
             self.head = Head()
-            self.w = torch.nn.Parameter(torch.zeros(1))
             self.dataset_meta = dict(num_keypoints=5)
-            self.installed = None
-
-        def set_reference_pool(self, images, keypoints):
-            self.installed = (images, keypoints)
 
     return Model()
 
 
-def test_reference_pool_heatmaps_peak_at_the_landmarks():
+def test_reference_faces_are_cropped_like_targets():
     from mmpose.codecs import MSRAHeatmap
     codec = MSRAHeatmap(input_size=(64, 64), heatmap_size=(32, 32), sigma=1)
     model = _fake_rht_model(codec)
-    rng = np.random.default_rng(0)
-    img = rng.integers(0, 255, (120, 100, 3), dtype=np.uint8)
+    yy, xx = np.mgrid[0:120, 0:100]  # smooth: resampling changes little
+    img = np.dstack([xx * 2, yy * 2, xx + yy]).astype(np.uint8)
     kpts = np.array([[30, 40], [70, 40], [50, 60], [35, 80], [65, 80]],
                     np.float32)
-    pool = render_reference_pool(model, [img], [kpts])
+    pool = crop_reference_faces(model, [img], [kpts])
     assert pool['images'].shape == (1, 32, 32, 3)
     assert pool['images'].dtype == np.uint8
-    assert pool['heatmaps'].shape == (1, 5, 32, 32)
     # Independent: box (30..70, 40..80) padded 1.25 -> 50x50 around
-    # (50, 60) -> 64 px input -> 32 px heatmap: x' = (x - 25) * 32 / 50.
+    # (50, 60) -> 64 px input -> 32 px reference: x' = (x - 25) * 32 / 50.
     expect = (kpts - [25, 35]) * 32 / 50
     np.testing.assert_allclose(pool['keypoints'][0], expect, atol=1e-3)
-    for k in range(5):
-        y, x = np.unravel_index(pool['heatmaps'][0, k].argmax(), (32, 32))
-        assert abs(x - expect[k, 0]) <= 0.5 + 1e-6
-        assert abs(y - expect[k, 1]) <= 0.5 + 1e-6
-    installed = set_user_reference_pool(
-        model, dict(images=[img, img], keypoints=[kpts, kpts]))
-    assert model.installed[0].shape == (2, 32, 32, 3)
-    np.testing.assert_array_equal(model.installed[1], installed['keypoints'])
+    # the crop is that square of the image, area-downsampled
+    square = cv2.resize(img[35:85, 25:75], (32, 32),
+                        interpolation=cv2.INTER_AREA).astype(int)
+    assert np.abs(pool['images'][0].astype(int) - square).mean() < 2
 
 
 def test_reference_pool_errors(small_model):
@@ -194,4 +184,4 @@ def test_reference_pool_errors(small_model):
     img = np.zeros((50, 50, 3), np.uint8)
     with pytest.raises(FaceInputError, match='3 landmarks, the model '
                        'expects 5'):
-        render_reference_pool(model, [img], [np.ones((3, 2))])
+        crop_reference_faces(model, [img], [np.ones((3, 2))])

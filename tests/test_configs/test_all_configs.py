@@ -43,9 +43,13 @@ _MODELS = {}
 
 
 def is_local(name):
-    """Our own experiments and smoke configs: data that is here, weights
-    from our own runs (no ImageNet init_cfg)."""
-    return name.split(os.sep)[0] in ('experiments', 'smoke')
+    """Our own experiments and smoke configs, and the shipped models'
+    configs built on them: data that is here, weights from our own runs
+    (no ImageNet init_cfg)."""
+    if name.split(os.sep)[0] in ('experiments', 'smoke'):
+        return True
+    with open(osp.join(CONFIG_DIR, name)) as f:
+        return "_base_ = ['experiments/" in f.read()
 
 
 def load(name):

@@ -25,7 +25,7 @@ from mmpose.models.utils.tta import flip_heatmaps
 from mmpose.registry import DATASETS, KEYPOINT_CODECS, METRICS, TRANSFORMS
 from rht_mmpose.codecs.face_schemes import get_face_scheme
 from rht_mmpose.datasets.face_train_val_split import train_val_indices
-from rht_mmpose.models.heads.rht_head import shift_heatmaps_right
+from rht_mmpose.utils.face_geometry import shift_heatmaps_right
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SAMPLES = osp.join(REPO, '..', 'shared', 'data', 'mmpose_samples')

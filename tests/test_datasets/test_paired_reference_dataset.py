@@ -201,7 +201,7 @@ def test_build_errors(tiny_root, codec, val_pipeline, tmp_path, data_root):
                    "\\('sift', 'sift_least', 'fixed', 'random'\\)"),
 ])
 def test_reference_selection_words_mean_one_thing(mode, message):
-    from rht_mmpose.models.utils.reference_selection import check_selection
+    from rht_mmpose.utils.reference_selection import check_selection
     with pytest.raises(ValueError, match=message):
         check_selection(mode, 'dataset')
     assert check_selection('stm_match', 'model') == 'stm_match'

@@ -30,11 +30,17 @@ def ckpt(tmp_path_factory):
 
 @pytest.fixture(scope='module')
 def demo_obj(ckpt, tmp_path_factory):
+    """The options, landmarker and drawer of a run with the heatmap
+    panel."""
     args = face_demo.parse_args([
         'unused', '--checkpoint', ckpt, '--save-json', '--show-boundaries',
         '--show-heatmaps'
     ])
-    return face_demo.FaceDemo(args)
+    return (args, *face_demo.build(args))
+
+
+def new_stats():
+    return dict(frames=0, faces=0, no_face=0, failed=0, seconds=0.)
 
 
 def _run(argv, capsys):
@@ -44,30 +50,31 @@ def _run(argv, capsys):
     return code, out, err
 
 
-def _check_json(path, samples):
+def _check_json(path, faces):
     with open(path) as f:
         data = json.load(f)
     assert set(data) == {'meta_info', 'instance_info'}
     assert data['meta_info']['num_keypoints'] == 68
     inst = data['instance_info']
-    assert len(inst) == len(samples)
-    for rec, sample in zip(inst, samples):
-        np.testing.assert_allclose(
-            rec['keypoints'], sample.pred_instances.keypoints[0], atol=1e-4)
-        np.testing.assert_allclose(
-            rec['keypoint_scores'], sample.pred_instances.keypoint_scores[0],
-            atol=1e-5)
-        np.testing.assert_allclose(
-            rec['bbox'][0], sample.pred_instances.bboxes[0], atol=1e-3)
+    assert len(inst) == len(faces)
+    for rec, face in zip(inst, faces):
+        np.testing.assert_allclose(rec['keypoints'], face['keypoints'],
+                                   atol=1e-4)
+        np.testing.assert_allclose(rec['keypoint_scores'],
+                                   face['keypoint_scores'], atol=1e-5)
+        np.testing.assert_allclose(rec['bbox'][0], face['box'], atol=1e-3)
 
 
-@pytest.mark.parametrize('name,faces', [('astronaut.png', 1), ('t1.jpg', 6)])
+@pytest.mark.parametrize('name,num_faces', [('astronaut.png', 1),
+                                            ('t1.jpg', 6)])
 def test_real_photos_give_images_and_round_tripping_json(
-        name, faces, demo_obj, data_root, tmp_path):
+        name, num_faces, demo_obj, data_root, tmp_path):
     src = osp.join(data_root, 'demo_images', name)
-    done = face_demo.run_images(demo_obj, [src], str(tmp_path))
-    samples = done['samples'][src]
-    assert len(samples) == faces
+    args, landmarker, drawer = demo_obj
+    args.out_dir = str(tmp_path)
+    face_demo.run_images(args, [src], landmarker, drawer, new_stats())
+    faces = landmarker(src)
+    assert len(faces) == num_faces
     out_img = cv2.imread(str(tmp_path / name))
     ref = cv2.imread(src)
     # landmarks + heatmap panel side by side
@@ -75,7 +82,7 @@ def test_real_photos_give_images_and_round_tripping_json(
     assert out_img.shape[1] == 2 * ref.shape[1]
     assert (out_img[:, :ref.shape[1]].astype(int) - ref).any()
     stem = osp.splitext(name)[0]
-    _check_json(str(tmp_path / f'results_{stem}.json'), samples)
+    _check_json(str(tmp_path / f'results_{stem}.json'), faces)
     assert sorted(os.listdir(tmp_path)) == sorted(
         [name, f'results_{stem}.json'])  # no temporary files left
 
@@ -281,11 +288,11 @@ def _bad_inputs(tmp_path, data_root):
 def test_rotate_flag_reaches_the_landmarker(ckpt, data_root, demo_obj):
     src = osp.join(data_root, 'demo_images', 'astronaut.png')
     args = face_demo.parse_args([src, '--rotate', '--checkpoint', ckpt])
-    turned = face_demo.FaceDemo(args)
-    assert turned.landmarker.rotate is True
-    assert demo_obj.landmarker.rotate is False  # the default
+    turned, _ = face_demo.build(args)
+    assert turned.rotate is True
+    assert demo_obj[1].rotate is False  # the default
     img = cv2.imread(src)
-    boxes, angles = turned.landmarker.detect(img)
+    boxes, angles = turned.detect(img)
     assert len(boxes) == 1 and angles is not None and angles[0] != 0.
 
 
@@ -303,7 +310,7 @@ def test_directory_given_as_image_path(demo_obj, tmp_path):
     CLI treats a directory as a folder of images)."""
     from rht_mmpose.apis import FaceInputError, inference_faces
     with pytest.raises(FaceInputError, match='is a directory'):
-        inference_faces(demo_obj.model, str(tmp_path))
+        inference_faces(demo_obj[1].model, str(tmp_path))
 
 
 def test_cli_process_keypoint_mismatch_and_missing_path(data_root, tmp_path):
@@ -356,13 +363,12 @@ def test_cfg_options_reach_the_pose_model(data_root, tmp_path, capsys):
     argv = [src, '--out-dir', str(tmp_path / 'out'), '--checkpoint', ckpt,
             '--save-json', '--accurate', '--cfg-options',
             'model.test_cfg.num_refs=3', 'model.test_cfg.flip_test=False']
-    args = face_demo.parse_args(argv)
-    demo = face_demo.FaceDemo(args)
-    assert demo.model.test_cfg['num_refs'] == 3
-    assert demo.model.test_cfg['flip_test'] is False
+    landmarker, _ = face_demo.build(face_demo.parse_args(argv))
+    assert landmarker.model.test_cfg['num_refs'] == 3
+    assert landmarker.model.test_cfg['flip_test'] is False
     # --accurate: the model's own settings, which --cfg-options changed
-    assert demo.landmarker.runner.num_refs == 3
-    assert demo.landmarker.runner.flip_test is False
+    assert landmarker.backend.num_refs == 3
+    assert landmarker.backend.flip_test is False
     code, out, err = _run(argv, capsys)
     assert code == 0, err
     data = json.load(open(tmp_path / 'out' / 'results_astronaut.json'))

@@ -90,10 +90,34 @@ def test_new_pool_invalidates_cache():
     model.set_reference_pool(
         g.integers(0, 256, (4, 32, 32, 3), dtype=np.uint8),
         g.random((4, 19, 2), dtype=np.float32) * 31)
-    assert len(model.reference_pool._features) == 0
-    cached, _ = predict_heatmaps(model, inputs, True)
-    plain, _ = predict_heatmaps(model, inputs, False)
+    cached, _ = predict_heatmaps(model, inputs, True, ref_mode='fixed',
+                                 ref_index=0)
+    plain, _ = predict_heatmaps(model, inputs, False, ref_mode='fixed',
+                                ref_index=0)
     torch.testing.assert_close(cached, plain, atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize('how', ['load_state_dict', 'in place'])
+def test_new_weights_invalidate_cache(how):
+    """Features cached with the old extractor weights are not used after a
+    weight load or an in-place change (an optimiser step)."""
+    model = pool_model()
+    inputs = torch.randn(2, 3, 64, 64)
+    predict_heatmaps(model, inputs, True, ref_mode='fixed', ref_index=0)
+    if how == 'load_state_dict':
+        model.load_state_dict({
+            k: v + 0.1 if 'heatmap_extractor' in k and v.is_floating_point()
+            else v for k, v in model.state_dict().items()})
+    else:
+        with torch.no_grad():
+            for p in model.head.heatmap_extractor.parameters():
+                p.add_(0.1)
+    cached, _ = predict_heatmaps(model, inputs, True, ref_mode='fixed',
+                                 ref_index=0)
+    plain, _ = predict_heatmaps(model, inputs, False, ref_mode='fixed',
+                                ref_index=0)
+    # a stale cache is off by the weight change (far above this)
+    torch.testing.assert_close(cached, plain, atol=1e-4, rtol=1e-5)
 
 
 def test_no_cache_in_training_or_with_grad():

@@ -36,9 +36,9 @@ PARTS = ('helen', 'lfpw')
 # (row, test config, checkpoint): the shipped models
 SHIPPED = [
     ('RHT-R-S + match (bundled default)',
-     'configs/experiments/bundled/rht_res18_s_match_300w.py',
+     'configs/rht_res18_s_match_300w.py',
      'checkpoints/rht_res18_s_match_300w.pth'),
-    ('Trans-R-S (baseline)', 'configs/experiments/bundled/trans_res18_s_300w.py',
+    ('Trans-R-S (baseline)', 'configs/trans_res18_s_300w.py',
      'checkpoints/trans_res18_s_300w.pth'),
 ]
 METRICS = ('NME_io', 'NME_ip', 'FR@0.1', 'AUC@0.1')

@@ -24,9 +24,9 @@ import numpy as np
 import torch
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-from rht_mmpose.apis.inference import (_pool_from_folder,  # noqa: E402
-                                       init_face_model,
-                                       render_reference_pool)
+from rht_mmpose.apis.inference import (init_face_model,  # noqa: E402
+                                       pool_from_folder,
+                                       set_user_reference_pool)
 from rht_mmpose.utils.io import atomic_output  # noqa: E402
 
 # state-dict prefixes kept at full precision: the pool (uint8 images,
@@ -146,15 +146,15 @@ def main():
     if args.pool_dir and getattr(model, 'with_reference', False):
         images, keypoints = [], []
         for folder in args.pool_dir:
-            imgs, kps = _pool_from_folder(folder)
+            imgs, kps = pool_from_folder(folder)
             images += list(imgs)
             keypoints += list(kps)
         if args.pool_exclude:
             images, keypoints = exclude_listed(images, keypoints,
                                                args.pool_exclude)
         images, keypoints = pick_pool(images, keypoints, args.pool_size)
-        pool = render_reference_pool(model, images, keypoints)
-        model.set_reference_pool(pool['images'], pool['keypoints'])
+        set_user_reference_pool(model, dict(images=images,
+                                            keypoints=keypoints))
     elif getattr(model, 'reference_pool', None) is not None and \
             len(model.reference_pool):
         # a pool that came with the checkpoint (e.g. through a training

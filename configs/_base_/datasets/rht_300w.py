@@ -6,18 +6,19 @@
 _base_ = ['./rht_face_common.py']
 
 dataset_type = 'Face300WDataset'
+data_mode = 'topdown'  # with dataset_type: what MMPose's inferencer reads
 data_root = 'data/300w/'
 
 train_faces = dict(
     type=dataset_type,
     data_root=data_root,
-    data_mode='topdown',
+    data_mode=data_mode,
     ann_file='annotations/face_landmarks_300w_train.json',
     data_prefix=dict(img='images/'))
 test_faces = dict(
     type=dataset_type,
     data_root=data_root,
-    data_mode='topdown',
+    data_mode=data_mode,
     ann_file='annotations/face_landmarks_300w_valid.json',
     data_prefix=dict(img='images/'),
     test_mode=True)

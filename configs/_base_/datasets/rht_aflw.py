@@ -7,18 +7,19 @@
 _base_ = ['./rht_face_common.py']
 
 dataset_type = 'AFLWDataset'
+data_mode = 'topdown'  # with dataset_type: what MMPose's inferencer reads
 data_root = 'data/aflw/'
 
 train_faces = dict(
     type=dataset_type,
     data_root=data_root,
-    data_mode='topdown',
+    data_mode=data_mode,
     ann_file='annotations/face_landmarks_aflw_train.json',
     data_prefix=dict(img='images/'))
 test_faces = dict(
     type=dataset_type,
     data_root=data_root,
-    data_mode='topdown',
+    data_mode=data_mode,
     ann_file='annotations/face_landmarks_aflw_test.json',
     data_prefix=dict(img='images/'),
     test_mode=True)

@@ -5,18 +5,19 @@
 _base_ = ['./rht_face_common.py']
 
 dataset_type = 'WFLWDataset'
+data_mode = 'topdown'  # with dataset_type: what MMPose's inferencer reads
 data_root = 'data/wflw/'
 
 train_faces = dict(
     type=dataset_type,
     data_root=data_root,
-    data_mode='topdown',
+    data_mode=data_mode,
     ann_file='annotations/face_landmarks_wflw_train.json',
     data_prefix=dict(img='images/'))
 test_faces = dict(
     type=dataset_type,
     data_root=data_root,
-    data_mode='topdown',
+    data_mode=data_mode,
     ann_file='annotations/face_landmarks_wflw_test.json',
     data_prefix=dict(img='images/'),
     test_mode=True)

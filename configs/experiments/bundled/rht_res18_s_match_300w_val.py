@@ -6,7 +6,7 @@
 # LFPW part (NME_io/lfpw) is held out.
 #   python tools/test.py configs/experiments/bundled/rht_res18_s_match_300w_val.py \
 #       checkpoints/rht_res18_s_match_300w.pth
-_base_ = ['./rht_res18_s_match_300w.py']
+_base_ = ['../../rht_res18_s_match_300w.py']
 
 test_dataloader = dict(
     dataset=dict(

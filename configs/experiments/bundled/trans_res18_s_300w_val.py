@@ -6,7 +6,7 @@
 # LFPW part (NME_io/lfpw) is held out.
 #   python tools/test.py configs/experiments/bundled/trans_res18_s_300w_val.py \
 #       checkpoints/trans_res18_s_300w.pth
-_base_ = ['./trans_res18_s_300w.py']
+_base_ = ['../../trans_res18_s_300w.py']
 
 test_dataloader = dict(
     dataset=dict(

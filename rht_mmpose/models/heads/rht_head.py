@@ -1,5 +1,4 @@
 """RHT head: reference branch (extractors, STM, HTM) and MSFFM fusion."""
-import math
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -9,42 +8,15 @@ from torch import Tensor
 
 from mmpose.evaluation.functional import pose_pck_accuracy
 from mmpose.models.heads.base_head import BaseHead
-from mmpose.models.utils.tta import flip_heatmaps
 from mmpose.registry import KEYPOINT_CODECS, MODELS
 from mmpose.utils.tensor_utils import to_numpy
 from mmpose.utils.typing import (ConfigType, Features, OptConfigType,
                                  OptSampleList, Predictions)
+from rht_mmpose.utils.face_geometry import flip_shift, fuse_flipped
 from ..utils.soft_transformer import SoftTransformer
 
 RefDict = Dict[str, Tensor]
 OptRefs = Optional[Union[RefDict, Sequence[RefDict]]]
-
-
-def shift_heatmaps_right(heatmaps: Tensor, shift: float) -> Tensor:
-    """Move heatmap content ``shift`` pixels right (negative: left) by
-    linear interpolation, the border column repeated.
-
-    Args:
-        heatmaps (Tensor): (B, C, H, W)
-        shift (float): pixels, ``|shift| < W``
-
-    Returns:
-        Tensor: (B, C, H, W), ``out[..., x] = h(x - shift)``
-    """
-    w = heatmaps.shape[-1]
-    if not abs(shift) < w:
-        raise ValueError(f'shift {shift} must be smaller than the heatmap '
-                         f'width {w}')
-    whole = math.floor(shift)
-    frac = shift - whole
-    pad = abs(whole) + 1
-    # (B, C, H, W + 2 * pad)
-    padded = F.pad(heatmaps, (pad, pad, 0, 0), mode='replicate')
-    # out[x] = (1 - frac) * h[x - whole] + frac * h[x - whole - 1]
-    start = pad - whole
-    near = padded[..., start:start + w]
-    far = padded[..., start - 1:start - 1 + w]
-    return (1 - frac) * near + frac * far
 
 
 @MODELS.register_module()
@@ -590,12 +562,10 @@ class RHTHead(BaseHead):
                 ``[feats, feats_of_flipped_input]`` with ``flip_test``
             batch_data_samples (List[PoseDataSample]): metainfo with
                 ``flip_indices`` for the flip test
-            test_cfg (dict): ``flip_test``, ``flip_mode``, ``shift_heatmap``
-                (True: MMPose's 1-pixel shift of the flipped heatmaps; a
-                number: that many heatmap pixels, sub-pixel by linear
-                interpolation. Un-flipping a heatmap of stride s maps input
-                x to W - 1 - x / s instead of W - 1 / s - x / s, so the
-                exact shift is 1 - 1 / s), ``output_heatmaps``
+            test_cfg (dict): ``flip_test``, ``flip_mode`` (``'heatmap'``
+                only), ``shift_heatmap`` (True: MMPose's 1-pixel shift of
+                the flipped heatmaps; a number: that many heatmap pixels,
+                see :func:`fuse_flipped`), ``output_heatmaps``
             refs (dict | list[dict], optional): references of the unflipped
                 target; a list averages over them
 
@@ -613,21 +583,16 @@ class RHTHead(BaseHead):
             flip_indices = batch_data_samples[0].metainfo['flip_indices']
             perm = self.channel_flip_indices(flip_indices)
             _feats, _feats_flip = feats
-            # True is MMPose's 1-pixel shift, which shift_heatmaps_right
-            # reproduces exactly (border column kept)
-            shift = test_cfg.get('shift_heatmap', False)
-            shift = 1.0 if shift is True else float(shift or 0.)
-            outs = []
-            for r in refs_list:
-                hm = self.forward(_feats, r)
-                hm_flip = flip_heatmaps(
-                    self.forward(_feats_flip, self.flip_refs(r, perm)),
-                    flip_mode=test_cfg.get('flip_mode', 'heatmap'),
-                    flip_indices=perm,
-                    shift_heatmap=False)
-                if shift:
-                    hm_flip = shift_heatmaps_right(hm_flip, shift)
-                outs.append((hm + hm_flip) * 0.5)
+            mode = test_cfg.get('flip_mode', 'heatmap')
+            if mode != 'heatmap':
+                raise ValueError(f"flip_mode {mode!r}: RHTHead flips "
+                                 f"heatmaps only, expected 'heatmap'")
+            outs = [
+                fuse_flipped(
+                    self.forward(_feats, r),
+                    self.forward(_feats_flip, self.flip_refs(r, perm)), perm,
+                    flip_shift(test_cfg)) for r in refs_list
+            ]
         else:
             outs = [self.forward(feats, r) for r in refs_list]
         batch_heatmaps = torch.stack(outs).mean(dim=0)  # (B, K+P, 4H, 4W)

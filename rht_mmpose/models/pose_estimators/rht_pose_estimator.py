@@ -10,7 +10,10 @@ from mmpose.models.pose_estimators import TopdownPoseEstimator
 from mmpose.registry import MODELS
 from mmpose.utils.typing import OptConfigType, OptSampleList, SampleList
 
-from ..utils.reference_selection import check_selection
+from rht_mmpose.utils.face_geometry import preprocessor_normalization
+from rht_mmpose.utils.reference_selection import (check_selection,
+                                                  choose_references)
+
 
 @MODELS.register_module()
 class RHTPoseEstimator(TopdownPoseEstimator):
@@ -79,17 +82,13 @@ class RHTPoseEstimator(TopdownPoseEstimator):
         head = self.head
         self.with_reference = getattr(head, 'with_reference', False)
         if self.with_reference:
-            pre = self.data_preprocessor
-            normalised = getattr(pre, '_enable_normalize', False)
             cfg = dict(
                 type='ReferencePool',
                 ref_size=head.ref_size,
                 num_keypoints=head.num_keypoints,
                 num_channels=head.out_channels,
                 descriptor_dim=head.ref_channels[0],
-                mean=pre.mean.flatten().tolist() if normalised else None,
-                std=pre.std.flatten().tolist() if normalised else None,
-                bgr_to_rgb=bool(getattr(pre, '_channel_conversion', False)))
+                **preprocessor_normalization(self.data_preprocessor))
             cfg.update(reference_pool or {})
             self.reference_pool = MODELS.build(cfg)
             self.reference_pool.set_codec(head.decoder)
@@ -126,13 +125,6 @@ class RHTPoseEstimator(TopdownPoseEstimator):
                                       strict, missing_keys, unexpected_keys,
                                       error_msgs)
 
-    def train(self, mode: bool = True):
-        """Switching mode drops the pool's feature cache (weights may
-        change)."""
-        if getattr(self, 'with_reference', False):
-            self.reference_pool.clear_cache()
-        return super().train(mode)
-
     def use_pool_cache(self) -> bool:
         """Cache only in eval mode, without autograd, outside tracing."""
         if self.training or torch.is_grad_enabled() \
@@ -167,6 +159,57 @@ class RHTPoseEstimator(TopdownPoseEstimator):
     # ------------------------------------------------------------------
     # references
     # ------------------------------------------------------------------
+    @torch.no_grad()
+    def pool_scores(self, query: Tensor, mode: str, cached: bool) -> Tensor:
+        """How well each pool face can serve each target, (B, N).
+
+        ``'descriptor'``: cosine of the global descriptors.
+        ``'stm_match'``: the mean over target patches of STM's confidence
+        A (the best cosine of a 3x3 query patch with any key patch of the
+        pool face): high when every part of the target has a close
+        counterpart in the face, the matching the head itself performs.
+
+        Args:
+            query (Tensor): the targets' 1x features, (B, C_1x, H, W)
+            mode (str): ``'descriptor'`` or ``'stm_match'``
+            cached (bool): take the pool keys from the feature cache
+        """
+        pool, head = self.reference_pool, self.head
+        if mode == 'descriptor':
+            desc = head.descriptor_from_query(query)  # (B, D)
+            return desc @ pool.descriptors.to(desc).t()
+        if not getattr(head, 'use_stm', False):
+            raise ValueError("ref_mode 'stm_match' needs the head's STM "
+                             '(RHTHead(use_stm=True))')
+        scores = []
+        for start in range(0, len(pool), 16):
+            index = torch.arange(start, min(start + 16, len(pool)))
+            keys = pool.features(head, index, query.dtype, query.device)[0] \
+                if cached else head.extract_query(
+                    pool.reference(index, query)[0])
+            # keys: (16, C_1x, H, W) -> (B, 16) mean confidences
+            scores.append(head.stm.match_confidence(query, keys).float())
+        return torch.cat(scores, dim=1)
+
+    def select_references(self,
+                          query: Optional[Tensor],
+                          mode: str,
+                          num_refs: int = 1,
+                          cached: bool = False,
+                          batch_size: Optional[int] = None) -> Tensor:
+        """Pool indices (B, k) of the references of targets whose 1x
+        features are ``query`` (B, C_1x, H, W) (only the score-based
+        modes read it), by a word of
+        :mod:`rht_mmpose.utils.reference_selection`; ``'fixed'`` takes
+        ``test_cfg.ref_index``."""
+        return choose_references(
+            mode, self.pool_size,
+            len(query) if batch_size is None else batch_size, num_refs,
+            scores=lambda: self.pool_scores(query, mode, cached),
+            ref_index=self.test_cfg.get('ref_index', 0),
+            device=self.reference_pool.images.device if query is None
+            else query.device)
+
     def get_references(self,
                        inputs: Tensor,
                        data_samples: OptSampleList,
@@ -208,16 +251,13 @@ class RHTPoseEstimator(TopdownPoseEstimator):
         mode = 'random' if training else check_selection(
             self.test_cfg.get('ref_mode', 'descriptor'), 'model')
         cached = not training and self.use_pool_cache()
-        # Q of the target, extracted once: descriptor and every reference
-        query = self.head.extract_query(target_small) if cached else None
-        idx = pool.select(
-            self.head,
-            target_small,
-            mode,
+        # Q of the target, extracted once: selection and every reference
+        query = self.head.extract_query(target_small) \
+            if cached or mode in ('descriptor', 'stm_match') else None
+        idx = self.select_references(
+            query, mode,
             num_refs=1 if training else self.test_cfg.get('num_refs', 1),
-            ref_index=self.test_cfg.get('ref_index', 0),
-            query=query,
-            cached=cached)  # (B, k)
+            cached=cached, batch_size=len(inputs))  # (B, k)
         if data_samples:
             for d, row in zip(data_samples, idx.tolist()):
                 d.set_metainfo(dict(ref_pool_index=row))
@@ -298,20 +338,26 @@ class RHTPoseEstimator(TopdownPoseEstimator):
             batch_pred_instances, batch_pred_fields = preds, None
         results = self.add_pred_to_datasample(batch_pred_instances,
                                               batch_pred_fields, data_samples)
-        if self.shape_refiner is not None \
-                and self.test_cfg.get('refine_shape', True):
-            self.refine_shapes(results)
+        self.refine_shapes(results)
         return results
 
+    def refine_keypoints(self, keypoints: np.ndarray) -> np.ndarray:
+        """Keypoints (N, K, 2) in image pixels (where the refiner was
+        fitted) through the shape refiner; unchanged without a fitted one
+        or with ``test_cfg['refine_shape']=False``."""
+        if self.shape_refiner is None or not self.test_cfg.get(
+                'refine_shape', True):
+            return keypoints
+        return self.shape_refiner.refine(keypoints)
+
     def refine_shapes(self, data_samples: SampleList) -> None:
-        """Refine every sample's ``pred_instances.keypoints`` (1, K, 2),
-        in image pixels (where the refiner was fitted), in place."""
+        """:meth:`refine_keypoints` on every sample's
+        ``pred_instances.keypoints`` (1, K, 2), in place."""
         if not data_samples:
             return
-        kpts = np.concatenate([
+        refined = self.refine_keypoints(np.concatenate([
             d.pred_instances.keypoints for d in data_samples
-        ])  # (B, K, 2)
-        refined = self.shape_refiner.refine(kpts)
+        ]))  # (B, K, 2)
         for i, d in enumerate(data_samples):
             d.pred_instances.keypoints = refined[i:i + 1]
 

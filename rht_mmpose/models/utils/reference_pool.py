@@ -1,4 +1,4 @@
-"""The reference faces an RHT model carries with it, and how it picks one.
+"""The reference faces an RHT model carries with it.
 
 A model's pool is part of the model: its faces are buffers saved in the
 state dict, so ``mmpose.apis.init_model`` + the checkpoint give the same
@@ -16,7 +16,7 @@ Note:
     - D: descriptor length (the head's ``ref_channels[0]``)
 """
 from collections import OrderedDict
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -24,15 +24,16 @@ from torch import Tensor, nn
 
 from mmpose.registry import MODELS
 
-from .reference_selection import check_selection
+from rht_mmpose.utils.face_geometry import normalize_bgr
 
 POOL_BUFFERS = ('images', 'keypoints', 'descriptors')
 
 
 @MODELS.register_module()
 class ReferencePool(nn.Module):
-    """Reference faces of an :class:`RHTPoseEstimator`, their cached key and
-    value features, and reference selection.
+    """Reference faces of an :class:`RHTPoseEstimator` and their cached key
+    and value features (selection: :meth:`RHTPoseEstimator.select_references`
+    with the words of :mod:`rht_mmpose.utils.reference_selection`).
 
     Buffers (in the state dict): ``images`` (N, 3, R, R) uint8 BGR,
     ``keypoints`` (N, K, 2) float32 in pool-image pixels and ``descriptors``
@@ -84,19 +85,13 @@ class ReferencePool(nn.Module):
                                                    dtype=torch.uint8))
         self.register_buffer('keypoints', torch.zeros(0, num_keypoints, 2))
         self.register_buffer('descriptors', torch.zeros(0, descriptor_dim))
-        self.register_buffer(
-            'mean', None if mean is None else torch.tensor(
-                mean, dtype=torch.float32).view(1, -1, 1, 1),
-            persistent=False)
-        self.register_buffer(
-            'std', None if std is None else torch.tensor(
-                std, dtype=torch.float32).view(1, -1, 1, 1),
-            persistent=False)
+        self.mean, self.std = mean, std
         self._codec = None
         self._heatmaps: Optional[Tensor] = None
         self._heatmaps_key = None
         # (face index, flip permutation or None) -> (K, V_1x, V_2x, V_4x),
-        # valid while _features_key matches; never saved
+        # valid while _features_key (what they were computed from) matches:
+        # the one invalidation rule; never saved
         self._features: 'OrderedDict[tuple, tuple]' = OrderedDict()
         self._features_key = None
         self.cache_stats = dict(hits=0, misses=0)
@@ -127,15 +122,13 @@ class ReferencePool(nn.Module):
         super()._load_from_state_dict(state_dict, prefix, local_metadata,
                                       strict, missing_keys, unexpected_keys,
                                       error_msgs)
-        self.clear_cache()
 
     @property
     def heatmaps(self) -> Tensor:
         """(N, C, R, R) float16, rendered from ``keypoints`` with the codec
         (every landmark visible), re-rendered when the keypoints change."""
-        key = (self.keypoints.data_ptr(), self.keypoints._version,
-               tuple(self.keypoints.shape), self.images.device)
-        if self._heatmaps is None or self._heatmaps_key != key:
+        key = _stamp([self.keypoints], self.images.device)
+        if self._heatmaps is None or self._heatmaps_key[0] != key[0]:
             self._heatmaps = self._render(self.keypoints.cpu().numpy()).to(
                 self.images.device)
             self._heatmaps_key = key
@@ -196,17 +189,11 @@ class ReferencePool(nn.Module):
         self.keypoints = torch.from_numpy(kpts).to(device)
         self.descriptors = self.descriptors.new_zeros(
             n, self.descriptors.shape[1])
-        self.clear_cache()
 
     def normalize(self, images: Tensor) -> Tensor:
         """(B, 3, R, R) BGR 0..255 -> (B, 3, R, R) float, normalised like
         the estimator's inputs."""
-        x = images.float()
-        if self.bgr_to_rgb:
-            x = x[:, [2, 1, 0]]
-        if self.mean is not None:
-            x = (x - self.mean.to(x.device)) / self.std.to(x.device)
-        return x
+        return normalize_bgr(images, self.mean, self.std, self.bgr_to_rgb)
 
     def reference(self, index: Tensor, like: Tensor) -> Tuple[Tensor, Tensor]:
         """Normalised images (B, 3, R, R) and heatmaps (B, C, R, R) of
@@ -229,29 +216,10 @@ class ReferencePool(nn.Module):
         if descs:
             self.descriptors = torch.cat(descs).float()
         head.train(was_training)
-        self.clear_cache()
 
     # ------------------------------------------------------------------
     # cached key / value features
     # ------------------------------------------------------------------
-    def clear_cache(self) -> None:
-        """Drop every cached feature."""
-        self._features.clear()
-        self._features_key = None
-
-    def _state_version(self, head: nn.Module, device: torch.device,
-                       dtype: torch.dtype) -> tuple:
-        """What the cached features depend on: storage and in-place version
-        of every extractor parameter / buffer and of the faces (so a weight
-        load, an optimiser step or new faces invalidate), the device and
-        dtype."""
-        tensors = [self.images, self.keypoints]
-        for mod in (head.image_extractor, head.heatmap_extractor):
-            tensors.extend(mod.parameters())
-            tensors.extend(mod.buffers())
-        return (str(device), dtype,
-                tuple((t.data_ptr(), t._version, t.dtype) for t in tensors))
-
     @torch.no_grad()
     def features(self,
                  head: nn.Module,
@@ -260,7 +228,9 @@ class ReferencePool(nn.Module):
                  device: torch.device,
                  perm: Optional[Sequence[int]] = None
                  ) -> Tuple[Tensor, List[Tensor]]:
-        """Key and values of pool faces, computed once and cached.
+        """Key and values of pool faces, computed once and cached while
+        the faces and the extractors' weights stay what they were (a weight
+        load, an optimiser step or new faces change them).
 
         Args:
             head (nn.Module): the :class:`RHTHead` whose extractors run
@@ -274,10 +244,14 @@ class ReferencePool(nn.Module):
         Returns:
             tuple: K (B, C_1x, H, W) and V (list of 3: 1x, 2x, 4x)
         """
-        version = self._state_version(head, device, dtype)
-        if version != self._features_key:
+        sources = [self.images, self.keypoints]
+        for mod in (head.image_extractor, head.heatmap_extractor):
+            sources.extend(mod.parameters())
+            sources.extend(mod.buffers())
+        key = _stamp(sources, device, dtype)
+        if self._features_key is None or key[0] != self._features_key[0]:
             self._features.clear()
-            self._features_key = version
+            self._features_key = key
         flipped = None if perm is None else tuple(int(c) for c in perm)
         idx = [int(i) for i in index.tolist()]
         missing = sorted({i for i in idx if (i, flipped) not in self._features})
@@ -304,99 +278,10 @@ class ReferencePool(nn.Module):
         stacked = [torch.stack(ts) for ts in zip(*entries)]
         return stacked[0], stacked[1:]
 
-    # ------------------------------------------------------------------
-    # selection
-    # ------------------------------------------------------------------
-    @torch.no_grad()
-    def match_scores(self, head: nn.Module, query: Tensor,
-                     cached: bool) -> Tensor:
-        """How well each pool face can serve each target: the mean over
-        target patches of STM's confidence A (the best cosine of a 3x3
-        query patch with any key patch of the pool face).
 
-        A pool face scores high when every part of the target has a close
-        counterpart in it, which is what STM needs; unlike the global
-        descriptor this is the matching the head itself performs (and, with
-        ``RHTHead(match_loss_weight>0)``, was trained to perform).
-
-        Args:
-            head (nn.Module): the :class:`RHTHead` (needs its STM)
-            query (Tensor): the targets' 1x features, (B, C_1x, H, W)
-            cached (bool): take the keys from the feature cache
-
-        Returns:
-            Tensor: (B, N) scores in [-1, 1]
-        """
-        if not getattr(head, 'use_stm', False):
-            raise ValueError("ref_mode 'stm_match' needs the head's STM "
-                             '(RHTHead(use_stm=True))')
-        n = len(self)
-        scores = []
-        for start in range(0, n, 16):
-            index = torch.arange(start, min(start + 16, n))
-            if cached:
-                keys, _ = self.features(head, index, query.dtype,
-                                        query.device)
-            else:
-                keys = head.extract_query(self.reference(index, query)[0])
-            # keys: (16, C_1x, H, W) -> (B, 16) mean confidences
-            scores.append(head.stm.match_confidence(query, keys).float())
-        return torch.cat(scores, dim=1)
-
-    def select(self,
-               head: nn.Module,
-               target_small: Tensor,
-               mode: str,
-               num_refs: int = 1,
-               ref_index: Union[int, Sequence[int]] = 0,
-               query: Optional[Tensor] = None,
-               cached: bool = False) -> Tensor:
-        """Choose pool references for every target.
-
-        Args:
-            head (nn.Module): the :class:`RHTHead`
-            target_small (Tensor): normalised targets, (B, 3, R, R)
-            mode (str): ``'descriptor' | 'stm_match' | 'fixed' | 'random'``
-            num_refs (int): k
-            ref_index (int | Sequence[int]): pool indices for ``'fixed'``
-            query (Tensor, optional): the targets' 1x features
-                (B, C_1x, H, W) when already extracted; the descriptor then
-                comes from them instead of another extractor pass
-            cached (bool): ``'stm_match'`` reads keys from the cache
-
-        Returns:
-            Tensor: (B, k) int64 pool indices
-        """
-        check_selection(mode, 'model')
-        n = len(self)
-        if n == 0:
-            raise ValueError(
-                'no reference in the data samples and the reference pool is '
-                'empty: call set_reference_pool() or load a checkpoint with '
-                'a pool, or feed samples with ref_img / ref_heatmaps')
-        b = target_small.shape[0]
-        device = target_small.device
-        k = min(num_refs, n)
-        if mode == 'descriptor':
-            desc = head.global_descriptor(target_small) if query is None \
-                else head.descriptor_from_query(query)  # (B, D)
-            sim = desc @ self.descriptors.to(desc.dtype).t()  # (B, N)
-            return sim.topk(k, dim=1).indices
-        if mode == 'stm_match':
-            if query is None:
-                query = head.extract_query(target_small)
-            return self.match_scores(head, query, cached).topk(
-                k, dim=1).indices
-        if mode == 'fixed':
-            idx = [ref_index] if isinstance(ref_index, int) else \
-                list(ref_index)
-            if len(idx) != num_refs and num_refs != 1:
-                raise ValueError(f'ref_index {ref_index} has {len(idx)} '
-                                 f'entries, expected num_refs={num_refs}')
-            if any(i < 0 or i >= n for i in idx):
-                raise ValueError(f'ref_index {ref_index} out of the pool '
-                                 f'range [0, {n})')
-            return torch.tensor(idx, device=device).expand(b, -1)
-        # random
-        return torch.stack([torch.randperm(n)[:k]
-                            for _ in range(b)]).to(device)
+def _stamp(tensors: Sequence[Tensor], *context) -> tuple:
+    """What a cache computed from ``tensors`` depends on: each tensor's
+    identity and in-place version, plus ``context``; the tensors are kept
+    with the stamp, so no new tensor can take an old one's identity."""
+    return (tuple((id(t), t._version) for t in tensors) + context,
+            list(tensors))

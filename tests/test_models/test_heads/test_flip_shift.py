@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from rht_mmpose.models.heads.rht_head import shift_heatmaps_right
+from rht_mmpose.utils.face_geometry import shift_heatmaps_right
 
 
 @pytest.mark.parametrize('shift', [0.5, 0.75, 1.0, 2.3, -0.25, -1.5])

@@ -185,8 +185,8 @@ def test_pool_descriptor_returns_the_target_itself():
     assert out[0].pred_instances.keypoints.shape == (1, 19, 2)
 
     model.test_cfg.update(ref_mode='fixed', ref_index=2)
-    assert model.reference_pool.select(model.head, refs[0]['target_small'],
-                                       'fixed', ref_index=2).tolist() == [[2]]
+    assert model.select_references(None, 'fixed',
+                                   batch_size=1).tolist() == [[2]]
     model.test_cfg.update(ref_mode='descriptor', num_refs=2)
     with torch.no_grad():
         refs = model.get_references(inputs, samples)
@@ -258,9 +258,9 @@ def test_stm_match_scores_equal_brute_force_and_pick_the_target(cached):
         query = model.head.extract_query(batch)
         keys = model.head.extract_query(
             model.reference_pool.normalize(model.reference_pool.images))
-        scores = model.reference_pool.match_scores(model.head, query, cached)
-        idx = model.reference_pool.select(model.head, batch, 'stm_match',
-                                          num_refs=2, cached=cached)
+        scores = model.pool_scores(query, 'stm_match', cached)
+        idx = model.select_references(query, 'stm_match', num_refs=2,
+                                      cached=cached)
     expected = brute_force_match_scores(query, keys)
     torch.testing.assert_close(scores.double(), expected, atol=1e-5,
                                rtol=1e-5)
@@ -283,6 +283,6 @@ def test_stm_match_needs_stm():
         (torch.rand(2, 19, 2, generator=g) * 31).numpy())
     with pytest.raises(ValueError, match="'stm_match' needs the head's STM"):
         with torch.no_grad():
-            model.reference_pool.select(model.head,
-                                        torch.randn(1, 3, 32, 32),
-                                        'stm_match')
+            model.select_references(
+                model.head.extract_query(torch.randn(1, 3, 32, 32)),
+                'stm_match')

@@ -4,11 +4,14 @@
 # boxes, flip test, every reference from the model itself (no SIFT search
 # over the training set), on the 300-W common subset (HELEN test 330 + LFPW
 # test 224), with each part reported on its own.
-#   python tools/test.py configs/experiments/bundled/rht_res18_s_match_300w.py \
+#   python tools/test.py configs/rht_res18_s_match_300w.py \
 #       checkpoints/rht_res18_s_match_300w.pth
-_base_ = ['../rht_res18_s_match_300w2012_cpu_stage3.py']
+_base_ = ['experiments/rht_res18_s_match_300w2012_cpu_stage3.py']
 
 load_from = None  # the weights are the checkpoint given to tools/test.py
+# what MMPose's inferencer reads (MMPoseInferencer(pose2d=this file, ...))
+dataset_type = 'Face300WPtsDataset'
+data_mode = 'topdown'
 
 # references: the 10 pool faces whose key patches STM matches best, chosen
 # on the validation split (configs/experiments/bundled/*_val.py; docs/results.md)

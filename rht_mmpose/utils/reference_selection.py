@@ -53,3 +53,50 @@ def check_selection(mode: str, where: str) -> str:
         raise ValueError(f'ref_mode {mode!r} is not a {where} reference '
                          f'selection, expected one of {accepted}')
     return mode
+
+
+def choose_references(mode: str,
+                      pool_size: int,
+                      batch_size: int,
+                      num_refs: int = 1,
+                      scores=None,
+                      ref_index=0,
+                      device=None):
+    """Pool indices (B, k) of the references of B targets, by a model
+    selection word.
+
+    Args:
+        mode (str): ``'descriptor' | 'stm_match' | 'fixed' | 'random'``
+        pool_size (int): N faces in the pool
+        batch_size (int): B targets
+        num_refs (int): k (at most N)
+        scores (callable, optional): () -> (B, N) similarity of every
+            target to every pool face (``'descriptor'``, ``'stm_match'``),
+            called only when needed; the k best are taken, best first
+        ref_index (int | Sequence[int]): pool indices for ``'fixed'``
+        device (torch.device, optional): of the result
+
+    Returns:
+        Tensor: (B, k) int64
+    """
+    import torch
+    check_selection(mode, 'model')
+    if pool_size == 0:
+        raise ValueError(
+            'no reference in the data samples and the reference pool is '
+            'empty: call set_reference_pool() or load a checkpoint with '
+            'a pool, or feed samples with ref_img / ref_heatmaps')
+    k = min(num_refs, pool_size)
+    if mode in ('descriptor', 'stm_match'):
+        return scores().topk(k, dim=1).indices
+    if mode == 'fixed':
+        idx = [ref_index] if isinstance(ref_index, int) else list(ref_index)
+        if len(idx) != num_refs and num_refs != 1:
+            raise ValueError(f'ref_index {ref_index} has {len(idx)} '
+                             f'entries, expected num_refs={num_refs}')
+        if any(i < 0 or i >= pool_size for i in idx):
+            raise ValueError(f'ref_index {ref_index} out of the pool '
+                             f'range [0, {pool_size})')
+        return torch.tensor(idx, device=device).expand(batch_size, -1)
+    return torch.stack([torch.randperm(pool_size)[:k]
+                        for _ in range(batch_size)]).to(device)

@@ -4,11 +4,14 @@
 # boxes, flip test, every reference from the model itself (no SIFT search
 # over the training set), on the 300-W common subset (HELEN test 330 + LFPW
 # test 224), with each part reported on its own.
-#   python tools/test.py configs/experiments/bundled/trans_res18_s_300w.py \
+#   python tools/test.py configs/trans_res18_s_300w.py \
 #       checkpoints/trans_res18_s_300w.pth
-_base_ = ['../trans_res18_s_300w2012_cpu_stage3.py']
+_base_ = ['experiments/trans_res18_s_300w2012_cpu_stage3.py']
 
 load_from = None  # the weights are the checkpoint given to tools/test.py
+# what MMPose's inferencer reads (MMPoseInferencer(pose2d=this file, ...))
+dataset_type = 'Face300WPtsDataset'
+data_mode = 'topdown'
 
 model = dict(
     shape_refiner=dict(
