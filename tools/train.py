@@ -5,6 +5,7 @@ import os
 import os.path as osp
 import sys
 
+import torch
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner, find_latest_checkpoint
 
@@ -104,11 +105,17 @@ def merge_args(cfg, args):
         from mmengine.optim import AmpOptimWrapper, OptimWrapper
         optim_wrapper = cfg.optim_wrapper.get('type', OptimWrapper)
         assert optim_wrapper in (OptimWrapper, AmpOptimWrapper,
-                                 'OptimWrapper', 'AmpOptimWrapper'), \
+                                 'OptimWrapper', 'AmpOptimWrapper',
+                                 'BF16AutocastOptimWrapper'), \
             '`--amp` is not supported custom optimizer wrapper type ' \
             f'`{optim_wrapper}.'
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        if torch.cuda.is_available():
+            cfg.optim_wrapper.type = 'AmpOptimWrapper'
+            cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        else:
+            # AmpOptimWrapper refuses a machine without a GPU; bfloat16
+            # autocast needs no loss scale
+            cfg.optim_wrapper.type = 'BF16AutocastOptimWrapper'
 
     if args.auto_scale_lr:
         cfg.auto_scale_lr.enable = True

@@ -52,3 +52,30 @@ def test_step_matches_float32_step_to_bfloat16_precision():
     assert step16.abs().sum() > 0
     rel = (step16 - step32).norm() / step32.norm()
     assert rel < 0.05
+
+
+def test_head_outputs_reach_the_loss_in_float32():
+    """A model with a ``head`` (mmpose's layout): the head's output is
+    float32 inside the step, its own forward is back after it."""
+    model = nn.Module()
+    model.backbone = nn.Conv2d(3, 4, 1)
+    model.head = nn.Conv2d(4, 2, 1)
+    wrapper = _wrapper(model, 'BF16AutocastOptimWrapper')
+    x = torch.randn(1, 3, 4, 4)
+    with wrapper.optim_context(model):
+        assert model.backbone(x).dtype == torch.bfloat16
+        # as mmpose's heads call it from their loss
+        assert model.head.forward(model.backbone(x)).dtype == torch.float32
+    assert 'forward' not in vars(model.head)
+    assert model.head.forward(x.new_ones(1, 4, 4, 4)).dtype == torch.float32
+
+
+def test_to_float32_walks_containers():
+    from rht_mmpose.engine.optim_wrappers.bf16_autocast_optim_wrapper \
+        import to_float32
+    b = torch.ones(2, dtype=torch.bfloat16)
+    i = torch.ones(2, dtype=torch.int64)
+    out = to_float32((b, [b, i], dict(h=b), 'x'))
+    assert out[0].dtype == torch.float32 and out[1][0].dtype == torch.float32
+    assert out[1][1].dtype == torch.int64 and out[2]['h'].dtype == \
+        torch.float32 and out[3] == 'x'

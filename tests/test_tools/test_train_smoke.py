@@ -88,3 +88,21 @@ def test_fixture_message_when_data_is_missing(monkeypatch, tmp_path):
     monkeypatch.setenv('RHT_DATA_ROOT', str(tmp_path / 'absent'))
     with pytest.raises(FileNotFoundError, match='RHT_DATA_ROOT'):
         resolve_data_root()
+
+
+def test_amp_on_a_cpu_trains_in_bfloat16(data_root, tmp_path):
+    """mmengine's AmpOptimWrapper refuses a machine without a GPU; --amp
+    there trains with BF16AutocastOptimWrapper."""
+    if __import__('torch').cuda.is_available():
+        pytest.skip('--amp on a GPU is mmengine\'s AmpOptimWrapper')
+    work_dir = tmp_path / 'work'
+    proc = subprocess.run(
+        [sys.executable, osp.join(REPO_ROOT, 'tools', 'train.py'),
+         SMOKE_CONFIG, '--work-dir', str(work_dir), '--amp'],
+        cwd=REPO_ROOT, env=_env(data_root), capture_output=True, text=True,
+        timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    dumped = (work_dir / 'heatmap_res18_300w_samples.py').read_text()
+    assert "type='BF16AutocastOptimWrapper'" in dumped
+    losses = _losses(str(work_dir))
+    assert len(losses) == 2 and all(math.isfinite(v) for v in losses)

@@ -1,21 +1,24 @@
 """Are the 300-W points 0-based pixel centres or 1-based (Matlab)?
 
-An independent check from the horizontal flip: a model trained with 50 %
-horizontal flips, where a flip maps x to W - 1 - x (0-based pixel centres,
-MMPose's convention), sees labels offset by +d in x on unflipped faces and
-by -d on flipped ones, so it learns x without offset; y keeps its offset
-+d. Against the files' points its mean residual (prediction - label) is
-then (-d, 0): (0, 0) for 0-based labels, (-1, 0) px for 1-based ones on
-crops that were not downscaled (-k on a crop downscaled by k). Mirrored
-per-landmark biases cancel in the mean over all 68 points, so no landmark
-is singled out. Run on the validation faces (never trained on), ground-
-truth boxes, no flip test and no shape refiner (both would hide it).
+If the files' points sit d px right of and below the true 0-based pixel
+centres, a landmark model cannot know d: it sees every face at one size
+(the crop is normalised to the face box), where d is d / s input pixels,
+s = image pixels per input pixel. Its residual (prediction - label), in
+input pixels, is then c - d / s: a constant c (whatever offset the model
+learnt on average, the flip-stride misalignment of heatmaps, decoding
+biases) plus a term falling with the face's size. A least-squares line of
+the residual against 1 / s over faces of many sizes has slope -d, in x and
+in y: 0 for 0-based points, -1 for 1-based ones. Only crops that were not
+downscaled are used (a downscaled crop by k carries offset k d, k unknown).
+Ground-truth boxes; no flip test, no shape refiner.
 
     python tools/analysis/label_origin_check.py \
         configs/experiments/bundled/trans_res18_s_300w_val.py \
-        checkpoints/stage3/trans_res18_s_300w2012_norefiner.pth
+        checkpoints/stage3/trans_res18_s_300w2012_norefiner.pth \
+        --folders afw lfpw/trainset
 """
 import argparse
+import glob
 import os.path as osp
 
 import cv2
@@ -23,7 +26,6 @@ import numpy as np
 from mmengine.config import Config
 
 from mmpose.apis import inference_topdown, init_model
-from rht_mmpose.datasets.face_300w_pts_dataset import read_split_file
 from rht_mmpose.utils.io import read_pts
 
 # the crops of ../shared/data were downscaled to at most this longer side
@@ -34,17 +36,23 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config')
     parser.add_argument('checkpoint')
+    parser.add_argument('--folders', nargs='+', required=True)
+    parser.add_argument('--data-root', default='../shared/data/300w_subset')
     parser.add_argument(
-        '--split-file',
-        default='configs/experiments/splits/300w_train2012_val.txt')
-    parser.add_argument(
-        '--data-root', default='../shared/data/300w_subset')
+        '--max-faces', type=int, default=400,
+        help='the first N not-downscaled faces (sorted paths)')
     return parser.parse_args()
 
 
-def mean_with_ci(values: np.ndarray) -> str:
-    half = 1.96 * values.std(ddof=1) / np.sqrt(len(values))
-    return f'{values.mean():+.3f} +- {half:.3f}'
+def fit_line(inv_scale: np.ndarray, residual: np.ndarray):
+    """Least squares ``residual = c + slope * inv_scale``; returns slope,
+    its 95 % half-width and c."""
+    design = np.stack([np.ones_like(inv_scale), inv_scale], 1)  # (N, 2)
+    coef, *_ = np.linalg.lstsq(design, residual, rcond=None)
+    dof = len(residual) - 2
+    sigma2 = ((residual - design @ coef)**2).sum() / dof
+    cov = sigma2 * np.linalg.inv(design.T @ design)
+    return coef[1], 1.96 * np.sqrt(cov[1, 1]), coef[0]
 
 
 def main():
@@ -52,25 +60,32 @@ def main():
     cfg = Config.fromfile(args.config)
     cfg.model.test_cfg.flip_test = False
     cfg.model.test_cfg.refine_shape = False
+    input_side = cfg.codec.input_size[0]
     model = init_model(cfg, args.checkpoint, device='cpu')
-    rows = []  # (not downscaled, mean dx, mean dy) per face
-    for rel in read_split_file(args.split_file):
-        img_path = osp.join(args.data_root, rel)
+    images = sorted(
+        p for folder in args.folders
+        for p in glob.glob(osp.join(args.data_root, folder, '*.jpg')))
+    rows = []  # (1 / s, mean residual x, y in input pixels) per face
+    for img_path in images:
+        if max(cv2.imread(img_path).shape[:2]) >= MAX_SIDE:
+            continue
         points = read_pts(osp.splitext(img_path)[0] + '.pts')  # (68, 2)
         box = np.concatenate([points.min(0), points.max(0)])[None]
         pred = inference_topdown(model, img_path, box)[0]
-        residual = pred.pred_instances.keypoints[0] - points  # (68, 2)
-        full_size = max(cv2.imread(img_path).shape[:2]) < MAX_SIDE
-        rows.append((full_size, *residual.mean(0)))
+        # image pixels per input pixel: the box padded by 1.25
+        # (GetBBoxCenterScale), squared by TopdownAffine
+        scale = 1.25 * (box[0, 2:] - box[0, :2]).max() / input_side
+        residual = (pred.pred_instances.keypoints[0] - points) / scale
+        rows.append((1 / scale, *residual.mean(0)))
+        if len(rows) == args.max_faces:
+            break
     rows = np.array(rows)
-    for name, mask in (('crops not downscaled', rows[:, 0] == 1),
-                       ('downscaled crops', rows[:, 0] == 0),
-                       ('all', np.ones(len(rows), bool))):
-        if mask.sum() < 2:
-            continue
-        print(f'{name:22s} faces {int(mask.sum()):4d}  mean residual '
-              f'x {mean_with_ci(rows[mask, 1])} px  '
-              f'y {mean_with_ci(rows[mask, 2])} px')
+    print(f'{len(rows)} faces, 1/s from {rows[:, 0].min():.2f} to '
+          f'{rows[:, 0].max():.2f} input px per image px')
+    for axis, name in ((1, 'x'), (2, 'y')):
+        slope, half, const = fit_line(rows[:, 0], rows[:, axis])
+        print(f'{name}: offset of the labels d = {-slope:+.2f} +- {half:.2f} '
+              f'image px (constant {const:+.3f} input px)')
 
 
 if __name__ == '__main__':
