@@ -1,42 +1,20 @@
 #!/usr/bin/env python
-"""Facial landmarks on an image, a folder of images or a video: a command
-line over :class:`rht_mmpose.apis.FaceLandmarker` (the shape of MMPose's
-``demo/topdown_demo_with_mmdet.py``).
-
-Faces are found with MTCNN (default; weights inside the facenet-pytorch
-wheel, offline), OpenCV's Haar cascade (``--detector haar``) or an
-MMDetection detector (``--det-config`` and ``--det-checkpoint``); landmarks
-come from the bundled RHT model or any MMPose top-down face model
-(``--config`` and ``--checkpoint``) with the fast settings (2 references +
-flip test; the faces of an image in one batch through ONNX Runtime) or the
-model's own (``--accurate``; ``--cfg-options`` apply there). Videos and
-``--camera N`` are tracked (detector every ``--detect-every`` frames or
-when a face is lost) and smoothed (One Euro filter, ``--min-cutoff`` /
-``--beta``).
-
-Examples::
+"""Facial landmarks on an image, a folder of images, a video or a camera:
+a command line over :class:`rht_mmpose.apis.FaceLandmarker`, in the shape
+of MMPose's ``demo/topdown_demo_with_mmdet.py``.
 
     python demo/face_demo.py photo.jpg                  # MTCNN + fast path
-    python demo/face_demo.py photo.jpg --accurate       # slow, most accurate
+    python demo/face_demo.py photo.jpg --accurate       # the model's own
     python demo/face_demo.py photos/ --out-dir outputs/photos --save-json
     python demo/face_demo.py clip.mp4 --detect-every 5 --min-cutoff 0.5
     python demo/face_demo.py --camera 0 --max-frames 300
-    python demo/face_demo.py photos/ --accurate --config configs/x.py \\
-        --checkpoint x.pth --show-heatmaps --show-reference
 
-Outputs (written atomically: a temporary file, then a rename): the annotated
-image ``OUT_DIR/<name>`` and with ``--save-json``
-``OUT_DIR/results_<stem>.json`` in mmpose's demo format (``meta_info`` +
-``instance_info``); a video or camera gives ``OUT_DIR/<stem>.mp4`` and
-always its per-frame json.
-
-Exit status: 0 when the input was processed (also when no face was found,
-or some images of a folder / frames of a video could not be read: each is
-reported, the rest is processed), 2 for bad input (missing path, not an
-image, empty folder, unreadable video or camera, unwritable output
-directory, tiny image, bad option values, a checkpoint that does not fit
-its config), reported in one line without a traceback; 130 on Ctrl-C
-(a camera recording is closed and kept instead).
+Writes (atomically) ``OUT_DIR/<name>`` and with ``--save-json``
+``OUT_DIR/results_<stem>.json`` (mmpose's demo format); a video or camera
+``OUT_DIR/<stem>.mp4`` and always its per-frame json. Exit status 0 when
+the input was processed (unreadable images / frames and faceless images
+are reported and skipped), 2 for bad input or options (one line, no
+traceback), 130 on Ctrl-C (a camera recording is kept).
 """
 import argparse
 import itertools
@@ -51,10 +29,10 @@ from mmengine.config import DictAction
 
 from rht_mmpose.apis import (BACKENDS, IMAGE_EXTENSIONS, VIDEO_EXTENSIONS,
                              FaceInputError, FaceLandmarker,
-                             boundary_scheme_of, check_writable_dir,
-                             dump_json_atomic, get_reference_used,
+                             check_writable_dir, get_reference_used,
                              imwrite_atomic, init_face_model, load_image)
 from rht_mmpose.apis.face_landmarker import open_frames
+from rht_mmpose.utils.io import atomic_output, atomic_write_json
 from rht_mmpose.visualization import FaceResultDrawer
 
 USER_ERRORS = (FaceInputError, FileNotFoundError, IsADirectoryError,
@@ -65,81 +43,58 @@ def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         description='Facial landmarks on an image, a folder or a video.')
     add = p.add_argument
-    add('input', nargs='?', default=None,
-        help='image, folder of images, or video')
-    add('--camera', type=int, default=None,
-        help='webcam index (instead of an input path)')
+    add('input', nargs='?', help='image, folder of images, or video')
+    add('--camera', type=int, help='webcam index (instead of an input)')
     add('--max-frames', type=int, default=0,
         help='stop a video / camera after N frames (0: all)')
     add('--accurate', action='store_true',
-        help="the model's own test settings (10 references + flip test for "
-        'the bundled model; slower); default: the fast settings')
-    add('--detector', default='mtcnn', choices=['mtcnn', 'haar'],
-        help='face detector when no --det-config is given')
+        help="the model's own test settings (slower); default: the fast "
+        'settings (2 references + flip test)')
+    add('--detector', default='mtcnn', choices=['mtcnn', 'haar'])
     add('--rotate', action='store_true',
-        help="turn each face crop upright from MTCNN's eye points (for "
-        'tilted faces; mtcnn only)')
+        help="turn each face crop upright from MTCNN's eye points")
     add('--min-face-size', type=int, default=40,
         help='smallest face (pixels) the detector looks for')
-    add('--backend', default=None, choices=BACKENDS,
-        help='landmark backend (default: hybrid for RHT models on the '
-        'CPU, else mmpose)')
-    add('--threads', type=int, default=None,
-        help='CPU threads (default: 2 at most)')
+    add('--backend', choices=BACKENDS,
+        help='default: hybrid for RHT models on the CPU, else mmpose')
+    add('--threads', type=int, help='CPU threads (default: 2 at most)')
     add('--detect-every', type=int, default=10,
-        help='video: run the detector every N frames (and when a face is '
-        'lost)')
+        help='video: detector every N frames (and when a face is lost)')
     add('--no-smoothing', action='store_true',
-        help='video: no One Euro filter on the landmarks')
+        help='video: no One Euro filter')
     add('--min-cutoff', type=float, default=1.0,
-        help='video: One Euro cutoff at rest (Hz; lower = smoother)')
+        help='video: One Euro cutoff at rest, Hz (lower: smoother)')
     add('--beta', type=float, default=1.0,
-        help='video: One Euro speed coefficient (higher = less lag)')
-    add('--no-contours', action='store_true',
-        help='draw landmarks as dots only')
-    add('--out-dir', default='outputs/face_demo',
-        help='output folder (created if needed)')
-    add('--config', default=None,
-        help='pose config (default: the bundled model, or the config saved '
-        'in --checkpoint)')
-    add('--checkpoint', default=None,
-        help='pose checkpoint (default: the bundled model)')
-    add('--det-config', default=None,
-        help='mmdet face detector config (default: --detector)')
-    add('--det-checkpoint', default=None,
-        help='mmdet face detector checkpoint')
-    add('--det-cat-id', type=int, default=0,
-        help='face category id of the mmdet detector')
-    add('--bbox-thr', type=float, default=0.3,
-        help='mmdet box score threshold')
-    add('--nms-thr', type=float, default=0.3,
-        help='IoU threshold of the mmdet box NMS')
+        help='video: One Euro speed coefficient (higher: less lag)')
+    add('--no-contours', action='store_true', help='landmark dots only')
+    add('--show-boundaries', action='store_true',
+        help='boundary curves (the default; for old command lines)')
+    add('--out-dir', default='outputs/face_demo')
+    add('--config', help='pose config (default: the bundled model, or the '
+        "checkpoint's own)")
+    add('--checkpoint', help='pose checkpoint (default: the bundled model)')
+    add('--det-config', help='mmdet face detector config')
+    add('--det-checkpoint', help='mmdet face detector checkpoint')
+    add('--det-cat-id', type=int, default=0, help='mmdet face category')
+    add('--bbox-thr', type=float, default=0.3, help='mmdet score threshold')
+    add('--nms-thr', type=float, default=0.3, help='mmdet NMS IoU')
     add('--whole-image', action='store_true',
         help='no detection: the whole image is one face')
     add('--device', default='cpu', help='e.g. cpu, cuda:0')
-    add('--cfg-options', nargs='+', action=DictAction, default=None,
-        help='override settings of the pose config, as in mmpose, e.g. '
-        'model.test_cfg.flip_test=False or model.test_cfg.num_refs=3 (with '
-        '--accurate, the model\'s own settings)')
-    add('--reference-dir', default=None,
-        help='RHT models: folder of reference faces (images with 300-W '
-        '.pts files) replacing the built-in pool')
-    add('--show-boundaries', action='store_true',
-        help='draw boundary curves (the default; kept for old command '
-        'lines)')
-    add('--show-heatmaps', action='store_true',
-        help='add a panel with the predicted heatmaps')
-    add('--show-reference', action='store_true',
-        help='add a panel with the reference face used')
-    add('--save-json', action='store_true',
-        help='save predictions as json (mmpose format)')
+    add('--cfg-options', nargs='+', action=DictAction,
+        help='override the pose config, as in mmpose, e.g. '
+        'model.test_cfg.num_refs=3 (with --accurate)')
+    add('--reference-dir', help='RHT: folder of reference faces (images '
+        'with 300-W .pts files) replacing the built-in pool')
+    add('--show-heatmaps', action='store_true', help='heatmap panel')
+    add('--show-reference', action='store_true', help='reference panel')
+    add('--save-json', action='store_true', help='mmpose json per image')
     add('--kpt-thr', type=float, default=0.0,
         help='hide landmarks with a lower score')
     add('--radius', type=int, default=2,
-        help='landmark radius of a face 200 px across (others scale with '
-        'their size)')
+        help='landmark radius of a 200 px face (others scale)')
     add('--thickness', type=int, default=1,
-        help='line width of a face 140 px across (scales the same way)')
+        help='line width of a 140 px face (others scale)')
     return p.parse_args(argv)
 
 
@@ -232,15 +187,13 @@ def build(args):
         if args.det_config else None,
         min_face_size=args.min_face_size, rotate=args.rotate or None,
         backend=args.backend, num_threads=args.threads, device=args.device)
-    scheme = None if args.no_contours and not args.show_boundaries else \
-        boundary_scheme_of(model)
-    if scheme is None and not args.no_contours:
+    contours = args.show_boundaries or not args.no_contours
+    drawer = FaceResultDrawer.for_keypoints(
+        model.dataset_meta, contours, radius=args.radius,
+        line_width=args.thickness, kpt_thr=args.kpt_thr)
+    if contours and drawer.boundaries is None:
         print('note: no boundary layout for this keypoint scheme; drawing '
               'landmarks only')
-    from rht_mmpose.codecs.boundary_tables import get_boundaries
-    drawer = FaceResultDrawer(
-        get_boundaries(scheme) if scheme else None, radius=args.radius,
-        line_width=args.thickness, kpt_thr=args.kpt_thr)
     return landmarker, drawer
 
 
@@ -282,10 +235,8 @@ def run_images(args, files, landmarker, drawer, stats) -> None:
         start = time.perf_counter()
         faces = landmarker(img, heatmaps=args.show_heatmaps)
         stats['seconds'] += time.perf_counter() - start
-        stats['frames'] += 1
-        stats['faces'] += len(faces)
+        count(stats, faces)
         if not faces:
-            stats['no_face'] += 1
             say(f'no face found in {path} (faces smaller than '
                 f'{args.min_face_size} px are not looked for: '
                 f'--min-face-size)')
@@ -295,11 +246,11 @@ def run_images(args, files, landmarker, drawer, stats) -> None:
                              draw(args, img, faces, landmarker, drawer))
         say(f'annotated image: {out} ({len(faces)} faces)')
         if args.save_json:
-            out = dump_json_atomic(
-                osp.join(args.out_dir,
-                         f'results_{osp.splitext(name)[0]}.json'),
-                dict(meta_info=landmarker.model.dataset_meta,
-                     instance_info=faces_to_json(faces)))
+            out = osp.join(args.out_dir,
+                           f'results_{osp.splitext(name)[0]}.json')
+            atomic_write_json(dict(meta_info=landmarker.model.dataset_meta,
+                                   instance_info=faces_to_json(faces)),
+                              out, indent=1)
             say(f'predictions: {out}')
 
 
@@ -313,71 +264,63 @@ def run_video(args, source, frames, rate, landmarker, drawer,
     camera = isinstance(source, int)
     stem = f'camera{source}' if camera else \
         osp.splitext(osp.basename(source))[0]
-    out_path = osp.join(args.out_dir, f'{stem}.mp4')
-    tmp_path = osp.join(args.out_dir, f'.{stem}.tmp{os.getpid()}.mp4')
-    records, writer = [], None
+    out_path, records, writer = osp.join(args.out_dir, f'{stem}.mp4'), [], None
     start = time.perf_counter()
-    stream = landmarker.video(
-        frames, detect_every=args.detect_every,
-        smoothing=not args.no_smoothing, min_cutoff=args.min_cutoff,
-        beta=args.beta, fps=rate)
-    try:
+    stream = landmarker.video(frames, args.detect_every,
+                              not args.no_smoothing, args.min_cutoff,
+                              args.beta, fps=rate)
+    with atomic_output(out_path) as tmp:
         try:
-            for frame in stream:
-                index = frame['frame_index']
-                if args.max_frames and index >= args.max_frames:
-                    break
+            for frame in itertools.islice(stream, args.max_frames or None):
+                record = dict(frame_id=frame['frame_index'] + 1)
+                records.append(record)
                 if frame['error']:
                     print(f'skipped: {frame["error"]}')
                     stats['failed'] += 1
-                    records.append(dict(frame_id=index + 1, instances=[],
-                                        error=frame['error']))
+                    record.update(instances=[], error=frame['error'])
                     continue
-                faces = frame['faces']
-                stats['frames'] += 1
-                stats['no_face'] += int(not faces)
-                stats['faces'] += len(faces)
-                vis = draw(args, frame['image'], faces, landmarker, drawer)
+                count(stats, frame['faces'])
+                record['instances'] = faces_to_json(frame['faces'])
+                vis = draw(args, frame['image'], frame['faces'], landmarker,
+                           drawer)
                 if writer is None:
-                    size = (vis.shape[1], vis.shape[0])
+                    size = vis.shape[1::-1]
                     writer = cv2.VideoWriter(
-                        tmp_path, cv2.VideoWriter_fourcc(*'mp4v'),
-                        rate or 30., size)
+                        tmp, cv2.VideoWriter_fourcc(*'mp4v'), rate or 30.,
+                        size)
                     if not writer.isOpened():
                         raise FaceInputError(f'OpenCV cannot write an mp4 '
                                              f'video to {args.out_dir!r}')
                 writer.write(cv2.resize(vis, size))
-                records.append(dict(frame_id=index + 1,
-                                    instances=faces_to_json(faces)))
         except KeyboardInterrupt:
             if not camera:
                 raise
             print('stopped (Ctrl-C): closing the recording')
         finally:
             stream.close()
-        seconds = time.perf_counter() - start
-        stats['seconds'] += seconds
+            if writer is not None:
+                writer.release()
         if writer is None:
             raise FaceInputError(
                 f'{"camera" if camera else "video"} {source!r} gave no '
                 f'readable frame ({stats["failed"]} failed to decode)')
-        writer.release()
-        writer = None
-        os.replace(tmp_path, out_path)
-    finally:
-        if writer is not None:
-            writer.release()
-        if osp.exists(tmp_path):
-            os.remove(tmp_path)
+    seconds = time.perf_counter() - start
+    stats['seconds'] += seconds
     print(f'annotated video: {out_path}')
-    out = dump_json_atomic(
-        osp.join(args.out_dir, f'results_{stem}.json'),
-        dict(meta_info=landmarker.model.dataset_meta, instance_info=records))
+    out = osp.join(args.out_dir, f'results_{stem}.json')
+    atomic_write_json(dict(meta_info=landmarker.model.dataset_meta,
+                           instance_info=records), out, indent=1)
     print(f'predictions: {out}')
     print(f'video: {stats["frames"]} frames in {seconds:.1f} s, '
           f'{stats["frames"] / max(seconds, 1e-9):.1f} fps (detector every '
           f'{args.detect_every} frames and when a face is lost, smoothing '
           f'{"off" if args.no_smoothing else "on"})')
+
+
+def count(stats: dict, faces: list) -> None:
+    stats['frames'] += 1
+    stats['faces'] += len(faces)
+    stats['no_face'] += int(not faces)
 
 
 def main(argv=None) -> int:

@@ -8,11 +8,10 @@ from .face_detection import (MTCNN_DET_CONFIG, HaarFaceDetector,
 from .face_landmarker import (BACKENDS, FAST_SETTINGS, FaceLandmarker,
                               MMPoseBackend)
 from .image_io import (IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, check_writable_dir,
-                       dump_json_atomic, imwrite_atomic, load_image,
-                       to_bgr_uint8)
+                       imwrite_atomic, load_image, to_bgr_uint8)
 from .inference import (BUNDLED_CHECKPOINT, BUNDLED_CONFIG, BUNDLED_MODEL,
-                        boundary_scheme_of, crop_reference_faces,
-                        get_reference_used, inference_faces, init_face_model,
+                        crop_reference_faces, get_reference_used,
+                        inference_faces, init_face_model,
                         set_user_reference_pool)
 from .one_euro import OneEuroFilter
 from .tracking import FaceTracker, box_iou
@@ -22,9 +21,8 @@ __all__ = [
     'FAST_SETTINGS', 'FaceInputError', 'FaceLandmarker', 'FaceTracker',
     'HaarFaceDetector', 'IMAGE_EXTENSIONS', 'MMDetFaceDetector',
     'MMPoseBackend', 'MTCNNFaceDetector', 'MTCNN_DET_CONFIG',
-    'OneEuroFilter', 'VIDEO_EXTENSIONS', 'boundary_scheme_of', 'box_iou',
-    'build_face_detector', 'check_writable_dir', 'crop_reference_faces',
-    'dump_json_atomic', 'eye_line_angles', 'fit_box_mapping',
+    'OneEuroFilter', 'VIDEO_EXTENSIONS', 'box_iou', 'build_face_detector',
+    'check_writable_dir', 'crop_reference_faces', 'eye_line_angles', 'fit_box_mapping',
     'get_reference_used', 'imwrite_atomic', 'inference_faces',
     'init_face_model', 'landmark_box', 'load_image', 'map_boxes',
     'nms_boxes', 'set_user_reference_pool', 'to_bgr_uint8'

@@ -1,20 +1,11 @@
-"""Face detectors for the demo and the API: MTCNN (the default; a CNN
-whose 2 MB of weights ship inside the ``facenet-pytorch`` wheel, offline),
-OpenCV's Haar cascade (offline, ships with opencv-python) or any
-MMDetection detector.
-
-All return landmark-style boxes: ``(N, 5)`` float32 ``x1, y1, x2, y2,
-score`` in image pixels, sorted by score, after NMS. A landmark-style box is
-the tight box of the face's landmarks (brows to chin, cheek to cheek), the box
-mmpose's face datasets store and ``GetBBoxCenterScale`` pads by 1.25; the
-Haar cascade's box (a square from the forehead to about the chin, wider
-than the cheeks) is moved down and shrunk to it; MTCNN's box (forehead to
-chin) by its own constants. MTCNN also gives five points (eye centres, nose
-tip, mouth corners), from which :func:`eye_line_angles` gives the tilt of
-each face.
-
-Note:
-    - N: number of faces
+"""Face detectors: MTCNN (the default; its 2 MB of weights ship inside
+the ``facenet-pytorch`` wheel, offline), OpenCV's Haar cascade or any
+MMDetection detector. All return landmark-style boxes (N, 5) float32
+``x1, y1, x2, y2, score``, best first, after NMS: the tight box of the
+face's landmarks (brows to chin, cheek to cheek), the box mmpose's face
+datasets store; Haar's and MTCNN's own boxes are mapped to it by fitted
+constants. MTCNN's five points (eyes, nose, mouth corners) give each
+face's tilt (:func:`eye_line_angles`). N: faces.
 """
 import os.path as osp
 from typing import Optional, Sequence
@@ -63,18 +54,9 @@ def map_boxes(boxes: np.ndarray,
               center_shift: Sequence[float],
               size_ratio: Sequence[float],
               img_shape: Optional[Sequence[int]] = None) -> np.ndarray:
-    """Move and scale boxes: the centre by ``center_shift`` (dx, dy) box
-    widths / heights, the size by ``size_ratio`` (sx, sy).
-
-    Args:
-        boxes (np.ndarray): (N, 4) or (N, 5) ``x1, y1, x2, y2[, score]``.
-        center_shift (Sequence[float]): (dx, dy).
-        size_ratio (Sequence[float]): (sx, sy).
-        img_shape (Sequence[int], optional): (H, W) to clip to.
-
-    Returns:
-        np.ndarray: boxes of the same shape (scores kept).
-    """
+    """Boxes (N, 4|5) moved and scaled: the centre by ``center_shift``
+    (dx, dy) box widths / heights, the size by ``size_ratio`` (sx, sy),
+    clipped to ``img_shape`` (H, W) if given; scores kept."""
     out = np.array(boxes, dtype=np.float32, copy=True)
     if out.size == 0:
         return out
@@ -95,17 +77,9 @@ def map_boxes(boxes: np.ndarray,
 def fit_box_mapping(detector_boxes: np.ndarray,
                     landmark_boxes: np.ndarray) -> dict:
     """The ``center_shift`` and ``size_ratio`` of :func:`map_boxes` that
-    take detector boxes to landmark boxes: per-axis medians over the pairs.
-
-    Args:
-        detector_boxes (np.ndarray): (N, 4+) xyxy boxes of a detector.
-        landmark_boxes (np.ndarray): (N, 4) tight landmark boxes of the
-            same faces.
-
-    Returns:
-        dict: ``center_shift`` (dx, dy), ``size_ratio`` (sx, sy), their
-        spreads ``center_shift_std`` / ``size_ratio_std`` and ``faces``.
-    """
+    take detector boxes (N, 4+) to the landmark boxes (N, 4) of the same
+    faces: per-axis medians, with their spreads ``center_shift_std`` /
+    ``size_ratio_std`` and the number of ``faces``."""
     det = np.asarray(detector_boxes, np.float64).reshape(-1, np.shape(
         detector_boxes)[-1])[:, :4]
     lmk = np.asarray(landmark_boxes, np.float64).reshape(-1, 4)
@@ -130,18 +104,10 @@ def fit_box_mapping(detector_boxes: np.ndarray,
 
 
 def eye_line_angles(points: np.ndarray) -> np.ndarray:
-    """Tilt of faces from their five points: the angle in degrees of the
-    line from the left eye (image left) to the right eye, counter-clockwise
-    as seen in the image (y points down, so a right eye higher than the
-    left gives a positive angle).
-
-    Args:
-        points (np.ndarray): (N, 5, 2) MTCNN points (eye, eye, nose,
-            mouth corner, mouth corner) or (N, >=2, 2) with the eyes first.
-
-    Returns:
-        np.ndarray: (N,) degrees in (-180, 180].
-    """
+    """Tilt (N,) of faces, degrees in (-180, 180], from their points
+    (N, >=2, 2), eyes first (MTCNN's five): the angle of the line from the
+    left eye (image left) to the right eye, counter-clockwise as seen in
+    the image (a right eye higher than the left gives a positive angle)."""
     pts = np.asarray(points, np.float64)
     d = pts[:, 1] - pts[:, 0]
     return np.degrees(np.arctan2(-d[:, 1], d[:, 0])).astype(np.float32)
@@ -152,21 +118,14 @@ class MTCNNFaceDetector:
     over an image pyramid, weights inside the wheel (no download).
 
     Args:
-        min_size (int): Smallest face side in pixels; smaller faces are not
-            looked for. Above MTCNN's 20-pixel pyramid start the image is
-            downscaled by ``20 / min_size`` before detection (the same
-            pyramid, cheaper crops for the later stages).
-        score_thr (float): Keep faces whose final (O-Net) probability is
-            at least this. On t1.jpg the six faces score >= 0.97 and two
-            false boxes 0.86-0.87.
-        thresholds (Sequence[float]): P-, R-, O-Net thresholds of MTCNN's
-            cascade.
-        scale_factor (float): Pyramid step.
-        nms_thr (float): IoU threshold of the final NMS (on the mapped
-            boxes).
-        center_shift (Sequence[float]): MTCNN box -> landmark box, see
-            :func:`map_boxes`.
-        size_ratio (Sequence[float]): MTCNN box -> landmark box.
+        min_size (int): Smallest face side in pixels looked for; above
+            MTCNN's 20-pixel pyramid start the image is downscaled by
+            ``20 / min_size`` first (the same pyramid, cheaper crops).
+        score_thr (float): Smallest final (O-Net) probability kept. On
+            t1.jpg the six faces score >= 0.97, two false boxes 0.86-0.87.
+        thresholds, scale_factor: MTCNN's cascade thresholds, pyramid step
+        nms_thr (float): IoU of the final NMS (on the mapped boxes).
+        center_shift, size_ratio: MTCNN box -> landmark box (map_boxes)
         device (str): Torch device.
     """
 
@@ -281,15 +240,12 @@ class HaarFaceDetector:
     """Frontal face detector from OpenCV's bundled Haar cascade.
 
     Args:
-        cascade (str, optional): Cascade xml; default
-            ``cv2.data.haarcascades + 'haarcascade_frontalface_default.xml'``.
-        scale_factor (float): Image pyramid step.
-        min_neighbors (int): Detections that must overlap to keep a face.
-        min_size (int): Smallest face side in pixels.
-        nms_thr (float): IoU threshold of the final NMS.
-        score_thr (float): Keep faces whose cascade level weight is above.
-            The weight separates faces badly (in t1.jpg a face scores 0.66,
-            a hand 4.4), so the default keeps everything.
+        cascade (str, optional): Cascade xml (default: OpenCV's frontal
+            face cascade).
+        scale_factor, min_neighbors, min_size: OpenCV's detection options
+        nms_thr (float): IoU of the final NMS.
+        score_thr (float): Smallest cascade level weight kept; it separates
+            faces badly (in t1.jpg a face 0.66, a hand 4.4): keep all.
     """
 
     def __init__(self,
@@ -344,13 +300,8 @@ class HaarFaceDetector:
 class MMDetFaceDetector:
     """A detector built with ``mmdet.apis`` as mmpose's demos do.
 
-    Args:
-        config (str): MMDetection config.
-        checkpoint (str): Its checkpoint.
-        device (str): Torch device.
-        cat_id (int): Category id of faces in the detector's classes.
-        score_thr (float): Box score threshold.
-        nms_thr (float): IoU threshold of the final NMS.
+    ``cat_id`` is the face category of its classes; boxes above
+    ``score_thr`` kept, NMS at ``nms_thr``.
     """
 
     def __init__(self,

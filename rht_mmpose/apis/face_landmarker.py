@@ -1,19 +1,15 @@
-"""Faces and their landmarks in one call, as simple as MMPose's
-inferencers::
+"""Faces and their landmarks in one call::
 
-    from rht_mmpose.apis import FaceLandmarker
     landmarker = FaceLandmarker()            # bundled model, MTCNN, fast path
     faces = landmarker('photo.jpg')          # or a BGR array
-    faces[0]['box'], faces[0]['score'], faces[0]['keypoints']
     for frame in landmarker.video('clip.mp4'):   # tracked and smoothed
         frame['faces']
 
 One predictor, :meth:`FaceLandmarker.predict` (image, boxes, angles ->
-faces), with one of two backends chosen once: ``'mmpose'`` (the model as
-MMPose runs it, :func:`inference_faces`) or ``'onnx'`` / ``'hybrid'`` (the
-faces of an image in one batch through ONNX Runtime,
-:class:`OnnxBackend`). Both turn crops by the given angles, apply the same
-settings and return the same faces.
+faces), with one of two backends chosen once: ``'mmpose'``
+(:func:`inference_faces`) or ``'onnx'`` / ``'hybrid'``
+(:class:`OnnxBackend`). Both take the same settings and angles and return
+the same faces.
 
 Note:
     - N: faces in an image
@@ -55,37 +51,27 @@ class FaceLandmarker:
     """Face detector + landmark model.
 
     Args:
-        config (str, optional): pose config (default: the bundled model)
-        checkpoint (str, optional): pose checkpoint
-        fast (bool): the fast settings (:data:`FAST_SETTINGS`) for models
-            with references; False: the model's own test settings (most
-            accurate, slower)
-        num_refs (int, optional): references per face (overrides ``fast``)
-        ref_mode (str, optional): how they are chosen (default: the
-            model's ``test_cfg.ref_mode``)
-        flip_test (bool, optional): flip test (overrides ``fast``)
-        detector (str | callable): ``'mtcnn'`` (default) or ``'haar'``
-            (ignored with ``det_config`` / ``det_checkpoint``: an mmdet
-            detector), or a detector object: called on a BGR image it
-            returns (N, 5) landmark-style boxes; with a ``detect`` method
-            returning (boxes, five points (N, 5, 2)) it can set rotations
-        min_face_size (int): smallest face in pixels the detector looks for
-        det_score_thr (float, optional): detector score threshold
-            (default: the detector's)
-        det_kwargs (dict, optional): the detector's other arguments
-        rotate (bool, optional): set each crop's rotation from the
-            detector's eye points (MTCNN only)
-        backend (str, optional): ``'mmpose'`` (the model as MMPose runs
-            it: any face model, any device), ``'onnx'`` (ONNX Runtime
-            graphs, the faces of an image in one batch; RHT models with a
-            pool, CPU) or ``'hybrid'`` (ONNX Runtime for the backbone,
-            PyTorch for the reference head: the fastest on 2 cores);
-            default ``'hybrid'`` where it applies (CPU, a pool,
-            onnxruntime installed), else ``'mmpose'``
-        num_threads (int, optional): CPU threads (default: 2 at most);
-            sets torch's thread count for the process
+        config, checkpoint (str, optional): the pose model (default: the
+            bundled one); or ``model``, one already loaded
+        fast (bool): :data:`FAST_SETTINGS` for models with references;
+            False: the model's own test settings (most accurate, slower)
+        num_refs, ref_mode, flip_test (optional): override those settings
+        detector (str | callable): ``'mtcnn'`` or ``'haar'`` (an mmdet
+            detector with ``det_config`` / ``det_checkpoint``), or an object
+            giving (N, 5) landmark-style boxes of a BGR image; with a
+            ``detect`` method (boxes, five points (N, 5, 2)) it can rotate
+        min_face_size, det_score_thr, det_kwargs: detector options
+        rotate (bool, optional): crops turned upright from the detector's
+            eye points (MTCNN only)
+        backend (str, optional): ``'mmpose'`` (any face model, any device),
+            ``'onnx'`` (ONNX Runtime graphs, the faces of an image in one
+            batch; RHT models with a pool, CPU) or ``'hybrid'`` (ONNX
+            Runtime for the backbone, PyTorch for the reference head: the
+            fastest on 2 cores, the default where it applies, else
+            ``'mmpose'``)
+        num_threads (int, optional): CPU threads (default: 2 at most), for
+            the whole process
         device (str): torch device of the model and the detector
-        model (nn.Module, optional): an already loaded model
         **model_kwargs: :func:`init_face_model`'s other arguments
     """
 
@@ -174,22 +160,17 @@ class FaceLandmarker:
     def predict(self, img: ImageLike, boxes: np.ndarray,
                 angles: Optional[np.ndarray] = None,
                 heatmaps: bool = False) -> List[dict]:
-        """Landmarks of the faces ``boxes`` of one image, in one batch.
-
-        Args:
-            img (str | np.ndarray): image path or BGR array
-            boxes (np.ndarray): (N, 4) or (N, 5) landmark-style xyxy boxes
-                (with scores)
-            angles (np.ndarray, optional): (N,) each face's tilt, degrees
-                counter-clockwise: its crop is turned upright
-            heatmaps (bool): also give each face's ``heatmap`` (H, W), the
-                channel maximum of its predicted heatmaps in image pixels
+        """Landmarks of the faces ``boxes`` (N, 4|5) landmark-style xyxy
+        (with scores) of an image (path or BGR array), in one batch; each
+        crop turned upright by ``angles`` (N,) (tilts in degrees,
+        counter-clockwise).
 
         Returns:
-            list[dict]: per face ``box`` (4,) xyxy, ``score``,
-            ``keypoints`` (K, 2) in image pixels, ``keypoint_scores`` (K,),
-            ``angle`` (the crop's rotation, degrees) and, for RHT models,
-            ``reference_index`` (the pool faces used, best first)
+            list[dict]: per face ``box`` (4,), ``score``, ``keypoints``
+            (K, 2) image pixels, ``keypoint_scores`` (K,), ``angle`` and,
+            for RHT models, ``reference_index`` (pool faces, best first);
+            with ``heatmaps`` also ``heatmap`` (H, W), the channel maximum
+            of the face's heatmaps in image pixels
         """
         image = load_image(img)
         boxes = check_boxes(boxes)
@@ -246,21 +227,11 @@ class FaceLandmarker:
               min_cutoff: float = 1.0,
               beta: float = 1.0,
               fps: Optional[float] = None) -> Iterator[dict]:
-        """Faces of every frame of a video, tracked and smoothed.
-
-        Args:
-            source (str | int | Iterable[np.ndarray]): a video file, a
-                camera index, or BGR frames
-            detect_every (int): detector on every N-th frame, or when a
-                face is lost; tracked boxes (previous landmarks) between
-            smoothing (bool): One Euro filter on the landmarks
-            min_cutoff (float): One Euro cutoff at rest, Hz (lower:
-                smoother)
-            beta (float): One Euro speed coefficient, per face size per
-                second (higher: less lag)
-            fps (float, optional): frame rate of the filter's clock
-                (default: the video's, else 30; a camera uses the wall
-                clock)
+        """Faces of every frame of a video file, a camera (index) or BGR
+        frames, tracked (detector every ``detect_every`` frames or when a
+        face is lost) and smoothed (One Euro filter, ``min_cutoff`` Hz at
+        rest, ``beta`` per face size per second) on a clock of ``fps``
+        (default: the video's, else 30; a camera's is the wall clock).
 
         Yields:
             dict: ``frame_index``, ``time`` (s), ``image`` (the BGR frame,

@@ -1,16 +1,15 @@
 """Reading any image the demo may meet and writing outputs atomically."""
-import json
 import os
 import os.path as osp
 import tempfile
-from typing import Any, Union
+from typing import Union
 
 import cv2
 import numpy as np
 
-from ..utils.io import (IMAGE_EXTENSIONS, VIDEO_EXTENSIONS,  # noqa: F401
-                        atomic_output, atomic_write_json)
 from ..utils.errors import FaceInputError
+from ..utils.io import (IMAGE_EXTENSIONS, VIDEO_EXTENSIONS,  # noqa: F401
+                        atomic_output)
 
 MIN_IMAGE_SIDE = 16
 
@@ -102,12 +101,6 @@ def imwrite_atomic(path: str, img: np.ndarray) -> str:
     with atomic_output(path) as tmp:
         if not cv2.imwrite(tmp, img):
             raise FaceInputError(f'could not encode an image for {path!r}')
-    return path
-
-
-def dump_json_atomic(path: str, obj: Any) -> str:
-    """Dump ``obj`` (numpy arrays become lists) as json, atomically."""
-    atomic_write_json(obj, path, indent=1)
     return path
 
 

@@ -1,16 +1,7 @@
-"""Load a face landmark model and run it on faces of an image.
+"""Load a face landmark model (any MMPose top-down face model; an RHT
+model carries its reference pool) and run it on the faces of an image.
 
-Works with any MMPose top-down face model (config + checkpoint) and with the
-RHT extras when present: an ``RHTPoseEstimator`` picks its reference from
-the pool saved in its checkpoint; a user pool (images + landmarks) is
-rendered to heatmaps with the model's codec and installed with
-``set_reference_pool``.
-
-Note:
-    - N: number of faces (boxes) in an image
-    - K: number of landmarks
-    - P: number of boundaries (RHT models only)
-    - R: number of reference faces in a pool
+Note: N faces (boxes) of an image, K landmarks, R faces in a pool.
 """
 import copy
 import os
@@ -284,17 +275,6 @@ def init_face_model(config: Union[str, Config, None] = None,
 
 
 # ------------------------------------------------------------ references
-def boundary_scheme_of(model: nn.Module) -> Optional[str]:
-    """The boundary scheme of a model's keypoints, or None when no layout
-    fits (e.g. LaPa's 106 points)."""
-    from rht_mmpose.codecs.boundary_tables import \
-        boundary_scheme_from_metainfo
-    try:
-        return boundary_scheme_from_metainfo(model.dataset_meta or {})
-    except ValueError:
-        return None
-
-
 def pool_from_folder(folder: str):
     """Image paths and (K, 2) landmarks of a folder of images with 300-W
     ``.pts`` files beside them."""
@@ -314,20 +294,12 @@ def pool_from_folder(folder: str):
 
 def crop_reference_faces(model: nn.Module, images: Sequence[ImageType],
                          keypoints: Sequence[np.ndarray]) -> dict:
-    """Crop reference faces as the test pipeline crops a target (landmark
-    box padded 1.25, warped to ``codec.input_size``), then downsample
-    (``INTER_AREA``) to the reference size ``head.ref_size``; the pool
-    renders their heatmaps.
-
-    Args:
-        model (nn.Module): an RHT model (``head.decoder``, ``head.ref_size``)
-        images (Sequence[str | np.ndarray]): R images (paths or BGR arrays)
-        keypoints (Sequence[np.ndarray]): R arrays (K, 2) in image pixels
-
-    Returns:
-        dict: ``images`` (R, r, r, 3) uint8 BGR and ``keypoints`` (R, K, 2)
-        float32 in the reference image's pixels
-    """
+    """Crop R reference faces (paths or BGR arrays, with (K, 2) landmarks
+    in image pixels) as the test pipeline crops a target (landmark box
+    padded 1.25, warped to ``codec.input_size``), downsampled
+    (``INTER_AREA``) to ``head.ref_size`` r: ``images`` (R, r, r, 3) uint8
+    BGR and ``keypoints`` (R, K, 2) in their pixels (the pool renders the
+    heatmaps)."""
     import cv2
     if len(images) != len(keypoints) or not len(images):
         raise FaceInputError(
@@ -353,19 +325,10 @@ def crop_reference_faces(model: nn.Module, images: Sequence[ImageType],
 
 
 def set_user_reference_pool(model: nn.Module, reference_pool) -> dict:
-    """Crop a user pool and install it with ``model.set_reference_pool``.
-
-    Args:
-        model (nn.Module): An RHT model.
-        reference_pool (dict | str): ``dict(images=[...], keypoints=[...])``
-            (R images, paths or BGR arrays, and R (K, 2) landmark arrays in
-            image pixels) or a folder of images with 300-W ``.pts`` files.
-
-    Returns:
-        dict: The pool: ``images`` and ``keypoints`` (see
-        :func:`crop_reference_faces`) and the ``heatmaps`` (R, C, r, r)
-        float32 the model rendered.
-    """
+    """Crop a user pool, ``dict(images=[...], keypoints=[...])`` (see
+    :func:`crop_reference_faces`) or a folder of images with 300-W ``.pts``
+    files, and install it in an RHT model; returns the cropped pool with
+    the ``heatmaps`` (R, C, r, r) float32 the model rendered."""
     if not callable(getattr(model, 'set_reference_pool', None)):
         raise FaceInputError(
             f'{type(model).__name__} does not use reference faces; a '
@@ -421,31 +384,25 @@ def inference_faces(model: nn.Module,
                     return_heatmaps: bool = False,
                     refine: bool = True,
                     angles: Optional[np.ndarray] = None) -> list:
-    """Predict the landmarks of faces in one image.
-
-    mmpose's ``inference_topdown`` (the config's test pipeline, the model's
-    ``test_step``); RHT models pick their references themselves.
+    """Predict the landmarks of faces in one image: mmpose's
+    ``inference_topdown`` (the config's test pipeline, the model's
+    ``test_step``).
 
     Args:
-        model (nn.Module): From :func:`init_face_model` or mmpose's
-            ``init_model``.
-        img (str | np.ndarray): Image path or array in OpenCV order (BGR);
-            grey, grey+alpha, BGRA, 16-bit and float images are converted
-            to BGR uint8.
+        model (nn.Module): From :func:`init_face_model` or ``init_model``.
+        img (str | np.ndarray): Image path or BGR array; grey, grey+alpha,
+            BGRA, 16-bit and float images are converted to BGR uint8.
         bboxes (np.ndarray, optional): (N, 4) boxes, or (N, 5) with scores;
-            ``None``: the whole image is one face. An empty array gives an
-            empty list.
+            ``None``: the whole image is one face.
         bbox_format (str): ``'xyxy'`` or ``'xywh'``.
-        return_heatmaps (bool): Also return the predicted heatmaps in
-            ``pred_fields.heatmaps`` (crop space, (C, h, w)).
-        refine (bool): Let the model apply its shape refiner when it has a
-            fitted one (``test_cfg.refine_shape``; the model does it in
-            ``predict``). The heatmaps are not refined.
-        angles (np.ndarray, optional): (N,) degrees, xyxy boxes only: each
-            crop turned so that a face tilted by that much is upright
-            (the pipeline's ``bbox_rotation``); the keypoints are mapped
-            back through the same warp. The shape refiner works in the
-            frame of two landmarks, so it is not affected.
+        return_heatmaps (bool): Also give ``pred_fields.heatmaps``.
+        refine (bool): The model's shape refiner, when fitted, on (its
+            ``test_cfg.refine_shape``).
+        angles (np.ndarray, optional): (N,) degrees (xyxy boxes): each crop
+            turned so that a face tilted that much is upright (the
+            pipeline's ``bbox_rotation``), the keypoints mapped back through
+            the same warp (the shape refiner works in the frame of two
+            landmarks, so turning does not change it).
 
     Returns:
         list[PoseDataSample]: N samples; ``pred_instances`` holds
@@ -518,18 +475,10 @@ def sample_warp(sample, angle: float = 0.) -> np.ndarray:
 
 
 def get_reference_used(model: nn.Module, sample) -> Optional[dict]:
-    """The pool references an RHT model used for one face.
-
-    Args:
-        model (nn.Module): The model that made the prediction.
-        sample (PoseDataSample | dict): A sample from
-            :func:`inference_faces` or a :class:`FaceLandmarker` face.
-
-    Returns:
-        dict | None: ``index`` (list of k pool indices), ``image`` (R, R, 3)
-        uint8 BGR and ``heatmaps`` (C, R, R) float32 of the first of them;
-        ``None`` for models without references.
-    """
+    """The pool references ``model`` used for one face (a sample of
+    :func:`inference_faces` or a :class:`FaceLandmarker` face): ``index``
+    (k pool indices), ``image`` (R, R, 3) uint8 BGR and ``heatmaps``
+    (C, R, R) float32 of the first; None for models without references."""
     idx = sample.get('reference_index') if isinstance(sample, dict) \
         else sample.metainfo.get('ref_pool_index', None)
     pool = getattr(model, 'reference_pool', None)

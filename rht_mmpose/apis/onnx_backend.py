@@ -25,9 +25,8 @@ Note:
 import hashlib
 import os
 import os.path as osp
-import tempfile
 import warnings
-from typing import Dict, Optional, Sequence
+from typing import Dict, Optional
 
 import numpy as np
 import torch
@@ -39,12 +38,13 @@ from ..utils.face_geometry import (crop_faces, crop_warps, flip_shift,
                                    fuse_flipped, invert_warps,
                                    normalize_bgr, preprocessor_normalization,
                                    warp_points)
+from ..utils.io import atomic_output
 
 CACHE_DIR = os.environ.get('RHT_MMPOSE_ONNX_CACHE', osp.join(
     os.environ.get('XDG_CACHE_HOME', osp.expanduser('~/.cache')),
     'rht_mmpose', 'onnx'))
 # bump when the exported graphs change, so stale cached files are not used
-GRAPH_VERSION = 1
+GRAPH_VERSION = 2
 # reference selections of these backends (the model's 'fixed' / 'random'
 # are for experiments, through the mmpose backend)
 FAST_SELECTIONS = ('descriptor', 'stm_match')
@@ -67,114 +67,17 @@ class TargetNet(nn.Module):
 class HeadNet(nn.Module):
     """F_G, Q, a reference's K and V (1x, 2x, 4x) -> heatmaps
     (B, K + P, 4H, 4W): what :meth:`RHTHead._forward` does with features
-    from the pool cache.
+    from the pool cache."""
 
-    With ``matmul_stm`` STM's correlation and value transfer are written
-    as matrix products (:func:`stm_by_matmul`), which ONNX Runtime runs
-    several times faster than the gathers and shifted sums the model's
-    export path gives (same values up to float rounding); otherwise the
-    model's own STM runs.
-    """
-
-    def __init__(self, model: nn.Module, matmul_stm: bool = False):
+    def __init__(self, model: nn.Module):
         super().__init__()
         self.head = model.head
-        self.matmul_stm = matmul_stm
 
     def forward(self, fg, query, key, value_1x, value_2x, value_4x):
-        head = self.head
-        values = [value_1x, value_2x, value_4x]
-        soft = hard = None
-        if head.use_stm:
-            if self.matmul_stm:
-                soft = stm_by_matmul(query, key, values, head.stm.scales,
-                                     head.stm.eps)
-            else:
-                soft, _, _ = head.stm(query, key, values)
-        if head.use_htm:
-            hard, _ = head.htm(query, key, values)
+        head, values = self.head, [value_1x, value_2x, value_4x]
+        soft = head.stm(query, key, values)[0] if head.use_stm else None
+        hard = head.htm(query, key, values)[0] if head.use_htm else None
         return head.neck(fg, soft, hard)
-
-
-def _patches(x: torch.Tensor) -> torch.Tensor:
-    """(B, C, H, W) -> (B, 9C, N): every position's zero-padded 3x3 patch,
-    offsets in row-major order (as ``F.unfold(x, 3, padding=1)`` up to the
-    order of the 9C rows, which a dot product does not see)."""
-    b, c, h, w = x.shape
-    pad = F.pad(x, (1, 1, 1, 1))
-    return torch.cat([
-        pad[:, :, dy:dy + h, dx:dx + w] for dy in range(3) for dx in range(3)
-    ], dim=1).reshape(b, 9 * c, h * w)
-
-
-def stm_by_matmul(query: torch.Tensor, key: torch.Tensor, values,
-                  scales: Sequence[int], eps: float):
-    """:class:`SoftTransformer`'s F_S = F_T * A with matrix products.
-
-    Correlation: cosines of the 3x3 patches, (B, N, 9C) x (B, 9C, N), its
-    max A and argmax D over the reference positions. Transfer: output
-    block p is the mean, over the offsets o whose target t = p - o is on
-    the grid, of reference block D[t] + o (zero off the grid); as a
-    (B, N, N) matrix T of those weights, F_T = T x blocks.
-
-    Args:
-        query (Tensor): (B, C, H, W)
-        key (Tensor): (B, C, H, W)
-        values (Sequence[Tensor]): one per scale s, (B, C_s, s*H, s*W)
-        scales (Sequence[int]): the s of each value
-        eps (float): the smallest patch norm
-
-    Returns:
-        List[Tensor]: F_S per scale, (B, C_s, s*H, s*W)
-    """
-    b, _, h, w = query.shape
-    n = h * w
-    qp, kp = _patches(query), _patches(key)  # (B, 9C, N)
-    q_norm = qp.norm(dim=1).clamp_min(eps)  # (B, N)
-    k_norm = kp.norm(dim=1).clamp_min(eps)
-    corr = torch.bmm(qp.transpose(1, 2), kp)  # (B, N target, N reference)
-    corr = corr / q_norm[:, :, None] / k_norm[:, None, :]
-    conf, index = corr.max(dim=2)  # (B, N)
-    ref_y, ref_x = index // w, index % w
-    pos = torch.arange(n)
-    out_y, out_x = pos // w, pos % w  # (N, )
-    columns = torch.arange(n).view(1, 1, n)
-    weights, count = 0., 0.
-    for oy in (-1, 0, 1):
-        for ox in (-1, 0, 1):
-            t_y, t_x = out_y - oy, out_x - ox
-            target_ok = (t_y >= 0) & (t_y < h) & (t_x >= 0) & (t_x < w)
-            target = t_y.clamp(0, h - 1) * w + t_x.clamp(0, w - 1)  # (N, )
-            src_y = ref_y[:, target] + oy  # (B, N)
-            src_x = ref_x[:, target] + ox
-            src_ok = target_ok & (src_y >= 0) & (src_y < h) & \
-                (src_x >= 0) & (src_x < w)
-            src = src_y * w + src_x
-            # (B, N, N): 1 where output block p reads reference block q
-            hit = (src.unsqueeze(2) == columns) & src_ok.unsqueeze(2)
-            weights = weights + hit.to(query.dtype)
-            count = count + target_ok.to(query.dtype)
-    transfer = weights / count.view(1, n, 1)  # (B, N, N)
-    soft = []
-    for s, value in zip(scales, values):
-        c = value.shape[1]
-        # (B, C, H, s, W, s) -> (B, N, C*s*s): one row per block
-        blocks = value.reshape(b, c, h, s, w, s).permute(0, 2, 4, 1, 3,
-                                                         5).reshape(
-                                                             b, n, c * s * s)
-        moved = torch.bmm(transfer, blocks)
-        # (B, H, W, C, s, s) -> (B, C, s*H, s*W)
-        moved = moved.reshape(b, h, w, c, s, s).permute(0, 3, 1, 4, 2,
-                                                        5).reshape(
-                                                            b, c, s * h,
-                                                            s * w)
-        # SoftTransformer.resize_confidence: A upsampled bilinearly
-        a = conf.view(b, 1, h, w)
-        if s > 1:
-            a = F.interpolate(a, scale_factor=s, mode='bilinear',
-                              align_corners=False)
-        soft.append(moved * a)
-    return soft
 
 
 HEAD_INPUTS = ('fg', 'query', 'key', 'value_1x', 'value_2x', 'value_4x')
@@ -195,53 +98,6 @@ def export_graphs(model: nn.Module, out_dir: str,
     """Export the ``target`` and ``head`` graphs (dynamic batch) to
     ``out_dir/{target,head}.onnx``, each written atomically."""
     import onnx
-    os.makedirs(out_dir, exist_ok=True)
-    head = model.head
-    w_in, h_in = (int(v) for v in head.decoder.input_size)
-    crops = torch.zeros(2, 3, h_in, w_in)
-    target = TargetNet(model)
-    with torch.no_grad():
-        fg, query = target(crops)
-        key, values = model.reference_pool.features(
-            head, torch.zeros(2, dtype=torch.long), torch.float32,
-            torch.device('cpu'))
-    paths = {}
-    jobs = [
-        ('target', target, (crops, ), ['crops'], ['fg', 'query']),
-        ('head', HeadNet(model, matmul_stm=True),
-         (fg, query, key, *values), list(HEAD_INPUTS), ['heatmaps']),
-    ]
-    for name, net, args, in_names, out_names in jobs:
-        path = osp.join(out_dir, f'{name}.onnx')
-        fd, tmp = tempfile.mkstemp(prefix=f'.{name}.', suffix='.onnx',
-                                   dir=out_dir)
-        os.close(fd)
-        try:
-            # the tracer's warnings (constant folding of slices, shape
-            # inference) say nothing a user can act on
-            with torch.no_grad(), warnings.catch_warnings():
-                warnings.simplefilter('ignore')
-                torch.onnx.export(
-                    net, args, tmp, input_names=in_names,
-                    output_names=out_names, opset_version=opset,
-                    do_constant_folding=True,
-                    dynamic_axes={n: {0: 'batch'}
-                                  for n in in_names + out_names})
-            onnx.checker.check_model(tmp)
-            os.replace(tmp, path)
-        finally:
-            if osp.exists(tmp):
-                os.remove(tmp)
-        paths[name] = path
-    return paths
-
-
-def export_graphs(model: nn.Module, out_dir: str,
-                  opset: int = 17) -> Dict[str, str]:
-    """Export the ``target`` and ``head`` graphs (dynamic batch) to
-    ``out_dir/{target,head}.onnx``, each written atomically."""
-    import onnx
-    os.makedirs(out_dir, exist_ok=True)
     head = model.head
     w_in, h_in = (int(v) for v in head.decoder.input_size)
     crops = torch.zeros(2, 3, h_in, w_in)
@@ -254,31 +110,23 @@ def export_graphs(model: nn.Module, out_dir: str,
     paths = {}
     jobs = [
         ('target', target, (crops, ), ['crops'], ['fg', 'query']),
-        ('head', HeadNet(model, matmul_stm=True).eval(),
+        ('head', HeadNet(model).eval(),
          (fg, query, key, *values), list(HEAD_INPUTS), ['heatmaps']),
     ]
     for name, net, args, in_names, out_names in jobs:
-        path = osp.join(out_dir, f'{name}.onnx')
-        fd, tmp = tempfile.mkstemp(prefix=f'.{name}.', suffix='.onnx',
-                                   dir=out_dir)
-        os.close(fd)
-        try:
-            # the tracer's warnings (constant folding of slices, shape
-            # inference) say nothing a user can act on
-            with torch.no_grad(), warnings.catch_warnings():
-                warnings.simplefilter('ignore')
-                torch.onnx.export(
-                    net, args, tmp, input_names=in_names,
-                    output_names=out_names, opset_version=opset,
-                    do_constant_folding=True,
-                    dynamic_axes={n: {0: 'batch'}
-                                  for n in in_names + out_names})
+        paths[name] = osp.join(out_dir, f'{name}.onnx')
+        # the tracer's warnings (constant folding of slices, shape
+        # inference) say nothing a user can act on
+        with atomic_output(paths[name]) as tmp, torch.no_grad(), \
+                warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            torch.onnx.export(
+                net, args, tmp, input_names=in_names,
+                output_names=out_names, opset_version=opset,
+                do_constant_folding=True,
+                dynamic_axes={n: {0: 'batch'}
+                              for n in in_names + out_names})
             onnx.checker.check_model(tmp)
-            os.replace(tmp, path)
-        finally:
-            if osp.exists(tmp):
-                os.remove(tmp)
-        paths[name] = path
     return paths
 
 
@@ -286,21 +134,16 @@ class OnnxBackend:
     """Landmarks of the faces of one image with an RHT model, batched.
 
     Args:
-        model (nn.Module): an RHT model with a reference pool (eval, CPU)
-        num_refs (int, optional): k references averaged per face; default
-            the model's ``test_cfg.num_refs``
-        ref_mode (str, optional): how the k are chosen, ``'descriptor'``
-            or ``'stm_match'``; default the model's ``test_cfg.ref_mode``
-        flip_test (bool, optional): average with the flipped crop; default
-            the model's ``test_cfg.flip_test``
+        model (nn.Module): an RHT model with a reference pool (CPU)
+        num_refs, ref_mode, flip_test (optional): k references averaged
+            per face, chosen by ``'descriptor'`` or ``'stm_match'``, flip
+            test (default: the model's ``test_cfg``)
         hybrid (bool): ONNX Runtime for the target graph only, PyTorch for
-            the head (its STM transfer is one ``embedding_bag``, faster
-            than any ONNX formulation measured on this CPU); else ONNX
-            Runtime for both
-        num_threads (int): CPU threads of ONNX Runtime / torch
-        cache_dir (str, optional): where the exported graphs are kept
-            (default :data:`CACHE_DIR`: ``$RHT_MMPOSE_ONNX_CACHE``, else
-            ``~/.cache/rht_mmpose/onnx``), one folder per model digest
+            the head (its STM transfer is one ``embedding_bag``, faster on
+            this CPU than its ONNX gathers); else ONNX Runtime for both
+        num_threads (int): CPU threads of ONNX Runtime
+        cache_dir (str, optional): where the exported graphs are kept, a
+            folder per model digest (default :data:`CACHE_DIR`)
     """
 
     def __init__(self,

@@ -16,19 +16,13 @@ from .one_euro import OneEuroFilter
 
 
 def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU of every box in ``a`` (N, 4+) with every box in ``b`` (M, 4+),
-    xyxy; (N, M)."""
-    a = np.asarray(a, np.float64).reshape(-1, np.shape(a)[-1])[:, :4]
-    b = np.asarray(b, np.float64).reshape(-1, np.shape(b)[-1])[:, :4]
-    x1 = np.maximum(a[:, None, 0], b[None, :, 0])
-    y1 = np.maximum(a[:, None, 1], b[None, :, 1])
-    x2 = np.minimum(a[:, None, 2], b[None, :, 2])
-    y2 = np.minimum(a[:, None, 3], b[None, :, 3])
-    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
-    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
-    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    union = area_a[:, None] + area_b[None, :] - inter
-    return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.)
+    """IoU (N, M) of every box in ``a`` (N, 4+) with every box in ``b``
+    (M, 4+), xyxy (mmpose's ``bbox_overlaps``)."""
+    import torch
+    from mmpose.structures.bbox import bbox_overlaps
+    a, b = (torch.as_tensor(np.asarray(x, np.float64).reshape(
+        -1, np.shape(x)[-1])[:, :4]) for x in (a, b))
+    return bbox_overlaps(a, b).numpy()
 
 
 class Track:
@@ -63,15 +57,12 @@ class FaceTracker:
         detect (callable): image -> (boxes (N, 5), angles (N,) or None)
         landmarks (callable): (image, boxes (N, 4), angles (N,) or None) ->
             (keypoints (N, K, 2), keypoint_scores (N, K))
-        detect_every (int): run the detector on every N-th frame (1 = every
-            frame)
-        smoothing (bool): One Euro filter on the landmarks
-        min_cutoff (float): One Euro cutoff at rest, Hz
-        beta (float): One Euro speed coefficient, per face size per second
-        lost_score (float): a tracked face whose mean landmark score falls
-            below this is lost (the detector runs on the next frame)
-        match_iou (float): a detection continues a track when their boxes
-            overlap at least this much
+        detect_every (int): detector on every N-th frame
+        smoothing, min_cutoff, beta: One Euro filter (Hz at rest; per face
+            size per second)
+        lost_score (float): a face whose mean landmark score falls below
+            is lost (the detector runs on the next frame)
+        match_iou (float): the IoU at which a detection continues a track
     """
 
     def __init__(self,

@@ -113,6 +113,21 @@ class FaceResultDrawer:
         self.line_width = line_width
         self.kpt_thr = kpt_thr
 
+    @classmethod
+    def for_keypoints(cls, dataset_meta: dict, contours: bool = True,
+                      **kwargs) -> 'FaceResultDrawer':
+        """A drawer with the boundary table of the keypoint scheme of
+        ``dataset_meta`` (none with ``contours=False``, or when no layout
+        fits, e.g. LaPa's 106 points: ``boundaries`` is None then)."""
+        from rht_mmpose.codecs.boundary_tables import (
+            boundary_scheme_from_metainfo, get_boundaries)
+        try:
+            scheme = boundary_scheme_from_metainfo(dataset_meta or {})
+        except ValueError:
+            scheme = None
+        return cls(get_boundaries(scheme) if scheme and contours else None,
+                   **kwargs)
+
     def draw(self,
              img_bgr: np.ndarray,
              faces: List[dict],
