@@ -1,7 +1,7 @@
 # RHT-R-lite: RHT-R with a lighter reference branch, for the CPU latency
 # target (RHT / Trans-R <= 1.4 at batch 1). The encoder (Trans-R), STM, HTM,
 # the three scales and the training recipe are RHT-R's; the branch is
-# thinner (measured by tools/analysis/benchmark.py, see docs/performance.md):
+# thinner (measured by tools/experiments/benchmark.py, see docs/performance.md):
 #   - MSFFM fusion convs 1x1 instead of 3x3 (eq. 5's "Conv")
 #   - one Conv-BN-ReLU per extractor stage instead of two
 #   - Q / K / V and transformed features at 128 / 64 / 32 channels

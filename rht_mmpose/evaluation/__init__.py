@@ -1,3 +1,7 @@
-from .metrics import FaceNMEMetric, auc_fr, resolve_keypoint_scheme
+from .functional import auc_fr, eye_distance, face_nme, nme_summary
+from .metrics import FaceNMEMetric, resolve_keypoint_scheme
 
-__all__ = ['FaceNMEMetric', 'auc_fr', 'resolve_keypoint_scheme']
+__all__ = [
+    'FaceNMEMetric', 'auc_fr', 'eye_distance', 'face_nme', 'nme_summary',
+    'resolve_keypoint_scheme'
+]

@@ -1,22 +1,19 @@
-"""Checkpoint helpers: restricted loading, keypoint-count check.
+"""Restricted checkpoint loading (see ``docs/reliability.md``; atomic
+writes live in :mod:`rht_mmpose.utils.io`; a checkpoint trained for another
+keypoint count is refused by ``rht_mmpose.apis.init_face_model``).
 
-Two problems these solve (see ``docs/reliability.md``; atomic writes live
-in :mod:`rht_mmpose.utils.io`):
-
-- ``torch.load`` runs arbitrary pickled code unless ``weights_only=True``,
-  and mmengine 0.10.7 checkpoints hold non-tensor objects (the message hub's
-  ``HistoryBuffer``, numpy arrays in ``dataset_meta``), which the restricted
-  unpickler refuses (torch >= 2.6 makes it the default, so mmengine's own
-  resume breaks): ``load_checkpoint_safe`` and
-  ``register_mmengine_safe_globals``;
-- a checkpoint trained for another keypoint count would load with a warning
-  and predict nonsense: ``check_keypoint_count`` refuses it.
+``torch.load`` runs arbitrary pickled code unless ``weights_only=True``,
+and mmengine 0.10.7 checkpoints hold non-tensor objects (the message hub's
+``HistoryBuffer``, numpy arrays in ``dataset_meta``), which the restricted
+unpickler refuses (torch >= 2.6 makes it the default, so mmengine's own
+resume breaks): ``load_checkpoint_safe`` and
+``register_mmengine_safe_globals``.
 """
 import os
 import os.path as osp
 import pickle
 import warnings
-from typing import Callable, Dict, List, Optional, Union
+from typing import Callable, Union
 
 import torch
 
@@ -127,75 +124,3 @@ def load_checkpoint_safe(path: str,
         raise RuntimeError(
             f'checkpoint {path!r} is truncated or corrupt '
             f'({type(e).__name__}: {e}); use an earlier checkpoint') from e
-
-
-def _state_dict_of(checkpoint: dict) -> Dict[str, torch.Tensor]:
-    for key in ('state_dict', 'model'):
-        if isinstance(checkpoint.get(key), dict):
-            return checkpoint[key]
-    return checkpoint
-
-
-def _final_head_weight(state_dict: Dict[str, torch.Tensor],
-                       head_prefix: str) -> Optional[tuple]:
-    """Return (key, weight) of the last conv layer of the head: the last
-    4-d ``*.weight`` under ``head_prefix`` in state-dict order (mmpose heads
-    register ``final_layer`` last)."""
-    candidates = [(k, v) for k, v in state_dict.items()
-                  if k.startswith(head_prefix) and k.endswith('.weight')
-                  and hasattr(v, 'dim') and v.dim() == 4]
-    final = [kv for kv in candidates if '.final_layer.' in kv[0]
-             or kv[0].startswith(head_prefix + 'final_layer.')]
-    if final:
-        return final[-1]
-    return candidates[-1] if candidates else None
-
-
-def check_keypoint_count(state_dict: dict,
-                         expected_k: int,
-                         num_boundaries: int = 0,
-                         head_prefix: str = 'head.') -> int:
-    """Refuse a checkpoint whose head predicts another number of keypoints.
-
-    The count is read from the output channels of the head's final conv
-    (``head.final_layer.weight``, shape (C_out, C_in, kh, kw); the last 4-d
-    head weight if there is no ``final_layer``). A heatmap head outputs K
-    channels; an RHT head outputs K + P (landmarks then boundaries).
-
-    Args:
-        state_dict (dict): A state dict, or a checkpoint holding one under
-            ``state_dict`` / ``model``; a ``module.`` prefix (DDP) is allowed.
-        expected_k (int): K, the keypoints the config / dataset expects.
-        num_boundaries (int): P, boundary channels after the K landmark
-            channels (0 for a plain heatmap head). Defaults to 0.
-        head_prefix (str): Key prefix of the head. Defaults to ``'head.'``.
-
-    Returns:
-        int: The checkpoint's keypoint count (equal to ``expected_k``).
-
-    Raises:
-        KeyError: no 4-d head weight under ``head_prefix``.
-        ValueError: the counts differ; the message names both.
-    """
-    state_dict = _state_dict_of(state_dict)
-    if any(k.startswith('module.') for k in state_dict):
-        state_dict = {k[len('module.'):] if k.startswith('module.') else k: v
-                      for k, v in state_dict.items()}
-    found = _final_head_weight(state_dict, head_prefix)
-    if found is None:
-        raise KeyError(
-            f'no conv weight under {head_prefix!r} in the checkpoint '
-            f'(keys start with {sorted({k.split(".")[0] for k in state_dict})})'
-        )
-    key, weight = found
-    channels = int(weight.shape[0])
-    ckpt_k = channels - num_boundaries
-    if ckpt_k != expected_k:
-        detail = (f'{channels} output channels = {ckpt_k} keypoints + '
-                  f'{num_boundaries} boundaries' if num_boundaries else
-                  f'{channels} output channels')
-        raise ValueError(
-            f'checkpoint head predicts {ckpt_k} keypoints ({key}: {detail}), '
-            f'expected {expected_k}; it was trained for another keypoint '
-            f'layout (dataset) and cannot be used with this config')
-    return ckpt_k

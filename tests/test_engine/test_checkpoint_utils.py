@@ -13,8 +13,8 @@ from mmengine.logging import HistoryBuffer
 import rht_mmpose.utils.checkpoint as ckpt_mod
 import rht_mmpose.utils.io as io_mod
 from rht_mmpose.engine import AtomicLocalBackend
-from rht_mmpose.utils import (atomic_write_bytes, check_keypoint_count,
-                              load_checkpoint_safe, remove_stale_tmp_files)
+from rht_mmpose.utils import (atomic_write_bytes, load_checkpoint_safe,
+                              remove_stale_tmp_files)
 
 
 class _Killed(BaseException):
@@ -151,46 +151,3 @@ def test_truncated_checkpoint_names_path(tmp_path):
 def test_missing_checkpoint(tmp_path):
     with pytest.raises(FileNotFoundError, match='nope.pth'):
         load_checkpoint_safe(str(tmp_path / 'nope.pth'))
-
-
-def _head_state(out_channels):
-    return {
-        'backbone.conv1.weight': torch.zeros(8, 3, 3, 3),
-        'head.deconv_layers.0.weight': torch.zeros(8, 8, 4, 4),
-        'head.final_layer.weight': torch.zeros(out_channels, 8, 1, 1),
-        'head.final_layer.bias': torch.zeros(out_channels),
-    }
-
-
-def test_keypoint_count_matches():
-    assert check_keypoint_count(_head_state(68), 68) == 68
-
-
-def test_keypoint_count_mismatch_names_both_numbers():
-    with pytest.raises(ValueError, match=r'predicts 98 keypoints.*expected 68'):
-        check_keypoint_count(_head_state(98), 68)
-
-
-def test_keypoint_count_with_boundaries():
-    # RHT head: 68 landmarks + 13 boundaries = 81 channels
-    assert check_keypoint_count(_head_state(81), 68, num_boundaries=13) == 68
-    with pytest.raises(ValueError, match=r'predicts 81 keypoints.*expected 68'):
-        check_keypoint_count(_head_state(81), 68)
-    with pytest.raises(ValueError, match=r'85 keypoints \+ 13 boundaries'):
-        check_keypoint_count(_head_state(98), 68, num_boundaries=13)
-
-
-def test_keypoint_count_checkpoint_and_ddp_prefix():
-    state = {'module.' + k: v for k, v in _head_state(29).items()}
-    assert check_keypoint_count({'state_dict': state}, 29) == 29
-
-
-def test_keypoint_count_without_final_layer_uses_last_head_conv():
-    state = _head_state(19)
-    state['head.other.weight'] = state.pop('head.final_layer.weight')
-    assert check_keypoint_count(state, 19) == 19
-
-
-def test_keypoint_count_no_head():
-    with pytest.raises(KeyError, match="no conv weight under 'head.'"):
-        check_keypoint_count({'backbone.w': torch.zeros(1, 1, 1, 1)}, 68)

@@ -12,7 +12,10 @@ import numpy as np
 import pytest
 
 from rht_mmpose.datasets import PtsFormatError, convert, read_pts
-from tools.dataset_converters.pts_to_coco import main as convert_main
+from tests.conftest import load_script
+
+convert_main = load_script('tools/dataset_converters/pts_to_coco.py',
+                           'pts_to_coco_script').main
 
 SEED = 20240611
 NON_NUMERIC = [

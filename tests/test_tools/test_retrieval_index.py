@@ -4,8 +4,14 @@ import numpy as np
 import pytest
 
 from rht_mmpose.datasets.sift_similarity import match_scores
-from tools.analysis.retrieval_index import (FaceRetrievalIndex, aggregate_sift,
-                                  index_path_for_checkpoint)
+from tests.conftest import load_script
+
+# an experiment script (tools/experiments/README.md), loaded by path
+retrieval_index = load_script('tools/experiments/retrieval_index.py',
+                              'retrieval_index')
+FaceRetrievalIndex = retrieval_index.FaceRetrievalIndex
+aggregate_sift = retrieval_index.aggregate_sift
+index_path_for_checkpoint = retrieval_index.index_path_for_checkpoint
 
 
 def pool(n=40, d=16, seed=0):
@@ -95,7 +101,7 @@ def test_model_pool_index_beside_checkpoint(tmp_path):
     import os
     import torch
     from mmpose.registry import MODELS
-    from tools.analysis.retrieval_index import build_model_pool_index
+    build_model_pool_index = retrieval_index.build_model_pool_index
     from tests.test_models.test_pose_estimators.test_rht_pose_estimator \
         import tiny_cfg
     torch.manual_seed(0)

@@ -16,7 +16,6 @@ import argparse
 import copy
 import json
 import os.path as osp
-import sys
 from typing import Callable, Dict, List, Sequence
 
 import numpy as np
@@ -82,8 +81,6 @@ def run_fixed_references(cfg, test_one: Callable[[object], dict]
 
 def main(argv=None):
     args = parse_args(argv)
-    sys.path.insert(
-        0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
     from mmengine.config import Config
     from mmengine.runner import Runner
 

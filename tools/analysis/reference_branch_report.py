@@ -31,10 +31,10 @@ Example::
 import argparse
 import contextlib
 import json
-import os.path as osp
-import sys
 
 import numpy as np
+
+from rht_mmpose.evaluation import face_nme
 
 CONDITIONS = ('random_train_ref', 'self_oracle', 'branch_zeroed',
               'soft_only', 'hard_only')
@@ -95,12 +95,6 @@ def build_datasets(cfg):
     return DATASETS.build(self_cfg), DATASETS.build(pool_cfg)
 
 
-def nme_io(pred, gt, left=36, right=45):
-    return float(
-        np.linalg.norm(pred - gt, axis=1).mean() /
-        np.linalg.norm(gt[left] - gt[right]))
-
-
 def evaluate(model, self_paired, train_paired, face_ids, batch_size, seed,
              flip):
     """Per-condition lists of per-face NME_io."""
@@ -152,10 +146,10 @@ def evaluate(model, self_paired, train_paired, face_ids, batch_size, seed,
                 out = model.add_pred_to_datasample(
                     preds, None, [d.clone() for d in samples])
                 for d in out:
-                    errors[cond].append(
-                        nme_io(d.pred_instances.keypoints[0],
-                               np.asarray(d.gt_instances.keypoints)[0],
-                               *eyes))
+                    errors[cond].append(float(face_nme(
+                        d.pred_instances.keypoints[0],
+                        np.asarray(d.gt_instances.keypoints)[0],
+                        eyes=[[eyes[0]], [eyes[1]]])[0]))
     return errors, hits
 
 
@@ -213,8 +207,6 @@ def main(argv=None):
     args = parse_args(argv)
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
-    sys.path.insert(
-        0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
     import rht_mmpose  # noqa: F401
     from rht_mmpose.apis import init_face_model
     from rht_mmpose.utils import atomic_write_text, check_config_paths

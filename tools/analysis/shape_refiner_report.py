@@ -15,17 +15,15 @@ import argparse
 import hashlib
 import os
 import os.path as osp
-import sys
 
+import cv2
 import numpy as np
 
+from rht_mmpose.evaluation import face_nme, nme_summary
+from rht_mmpose.models.utils import apply_shape_refiner, fit_shape_refiner
+from rht_mmpose.utils.io import read_pts
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, REPO)
-from rht_mmpose.models.utils import (apply_shape_refiner,  # noqa: E402
-                                     fit_shape_refiner)
-from tools.benchmarks.face_300w_test import (list_faces,  # noqa: E402
-                                         nme_records, predict_shapes,
-                                         summarise)
 
 RIDGES = (0.01, 0.1, 1.0, 10.0)
 DEFAULT_MODELS = [
@@ -44,7 +42,10 @@ def face_stems(root, folders, split_file=None, side='train'):
     listed = None if split_file is None else read_split_stems(split_file)
     stems = []
     for folder in folders:
-        for stem in list_faces(osp.join(root, folder), 0):
+        for name in sorted(os.listdir(osp.join(root, folder))):
+            if not name.endswith('.pts'):
+                continue
+            stem = name[:-4]
             rel = f'{folder}/{stem}'
             if listed is None or (rel in listed) == (side == 'val'):
                 stems.append(osp.join(root, folder, stem))
@@ -78,11 +79,20 @@ def predict(checkpoint, stems, flip, cache):
     hit = cached_predictions(cache, stems, digest, flip)
     if hit is not None:
         return hit
-    from rht_mmpose.apis import init_face_model
+    from rht_mmpose.apis import inference_faces, init_face_model
     model = init_face_model(checkpoint=checkpoint)
     model.test_cfg['flip_test'] = flip
-    # the raw output, also for a bundle that already has a refiner
-    pred, gt = predict_shapes(model, stems, refine=False)
+    pred, gt = [], []
+    for stem in stems:
+        gt.append(read_pts(stem + '.pts'))
+        img = next(stem + e for e in ('.jpg', '.png')
+                   if osp.isfile(stem + e))
+        box = np.concatenate([gt[-1].min(0), gt[-1].max(0)])[None]
+        # the raw output, also for a bundle that already has a refiner
+        pred.append(inference_faces(model, cv2.imread(img), box,
+                                    refine=False)[0].pred_instances
+                    .keypoints[0])
+    pred, gt = np.stack(pred), np.stack(gt)
     tmp = cache + '.tmp.npz'
     np.savez(tmp, pred=pred, gt=gt, stems=np.array(stems),
              digest=np.array(digest), flip=np.array(flip))
@@ -91,7 +101,7 @@ def predict(checkpoint, stems, flip, cache):
 
 
 def summary(pred, gt):
-    return summarise(nme_records([''] * len(pred), pred, gt))
+    return nme_summary(face_nme(pred, gt), face_nme(pred, gt, 'inter_pupil'))
 
 
 def choose_ridge(pred, gt, folds=5, seed=0):

@@ -24,12 +24,12 @@ import sys
 import cv2
 import numpy as np
 
+from rht_mmpose.evaluation import face_nme, nme_summary
+from rht_mmpose.evaluation.dlib_baseline import (dlib_landmarks,
+                                                 load_dlib_predictor)
+from rht_mmpose.utils.io import atomic_write_json, atomic_write_text, read_pts
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, REPO)
-from rht_mmpose.utils.io import (atomic_write_json,  # noqa: E402
-                                 atomic_write_text, read_pts)
-from tools.benchmarks.dlib_helen import (load_dlib_predictor,  # noqa: E402
-                                         nme_io, nme_ip)
 
 TEST_FOLDERS = ('helen/testset', 'lfpw/testset')
 PARTS = ('helen', 'lfpw')
@@ -64,45 +64,8 @@ def write_per_image(path: str, records: list) -> dict:
 
 
 def summarise(records: list, thr: float = 0.1) -> dict:
-    io = np.array([r['nme']['inter_ocular'] for r in records])
-    ip = np.array([r['nme']['inter_pupil'] for r in records])
-    return {
-        'faces': len(records), 'NME_io': float(io.mean()),
-        'NME_ip': float(ip.mean()), f'FR@{thr}': float((io > thr).mean()),
-        f'AUC@{thr}': float(np.clip(1 - io / thr, 0, None).mean())
-    }
-
-
-def predict_shapes(model, stems, refine: bool = True):
-    """Landmarks of faces given as path stems (``STEM.pts`` beside
-    ``STEM.jpg`` or ``STEM.png``), each with its ground-truth tight box.
-
-    Returns:
-        tuple: predictions and annotations, (N, 68, 2) each
-    """
-    from rht_mmpose.apis import inference_faces
-    preds, gts = [], []
-    for stem in stems:
-        gt = read_pts(stem + '.pts')
-        img_path = next((stem + ext for ext in ('.jpg', '.png')
-                         if osp.isfile(stem + ext)), None)
-        if img_path is None:
-            raise FileNotFoundError(f'no .jpg or .png beside {stem}.pts')
-        box = np.concatenate([gt.min(0), gt.max(0)])[None]
-        sample = inference_faces(model, cv2.imread(img_path), box,
-                                 refine=refine)[0]
-        preds.append(sample.pred_instances.keypoints[0])
-        gts.append(gt)
-    return np.stack(preds), np.stack(gts)
-
-
-def nme_records(names, preds, gts) -> list:
-    """Per-face records in FaceNMEMetric's per-image layout."""
-    return [
-        dict(img_path=name, nme=dict(inter_ocular=nme_io(p, g),
-                                     inter_pupil=nme_ip(p, g)))
-        for name, p, g in zip(names, preds, gts)
-    ]
+    return nme_summary([r['nme']['inter_ocular'] for r in records],
+                       [r['nme']['inter_pupil'] for r in records], thr)
 
 
 def run_test_config(name: str, config: str, checkpoint: str, out_dir: str,
@@ -156,15 +119,12 @@ def run_dlib(data_root: str, out_dir: str, num_faces: int):
         for stem in list_faces(full, 0):
             gt = read_pts(osp.join(full, stem + '.pts'))
             img = cv2.imread(osp.join(full, stem + '.jpg'))[:, :, ::-1]
-            (x0, y0), (x1, y1) = gt.min(0), gt.max(0)
-            shape = predictor(np.ascontiguousarray(img), dlib.rectangle(
-                int(round(x0)), int(round(y0)), int(round(x1)),
-                int(round(y1))))
-            pred = np.array([[p.x, p.y] for p in shape.parts()], np.float64)
+            pred = dlib_landmarks(dlib, predictor, img,
+                                  np.concatenate([gt.min(0), gt.max(0)]))
             records.append(dict(
                 img_path=osp.join(full, stem + '.jpg'),
-                nme=dict(inter_ocular=nme_io(pred, gt),
-                         inter_pupil=nme_ip(pred, gt))))
+                nme={m: float(face_nme(pred, gt, m)[0])
+                     for m in ('inter_ocular', 'inter_pupil')}))
     if num_faces:  # the same first faces as the models' rows
         records = records[:num_faces]
     path = osp.join(out_dir, 'dlib.per_image.json')

@@ -36,11 +36,12 @@ import time
 
 import numpy as np
 
+from rht_mmpose.evaluation import face_nme, nme_summary
+from rht_mmpose.evaluation.dlib_baseline import (dlib_landmarks,
+                                                 load_dlib_predictor)
+from rht_mmpose.utils.io import atomic_write_json, read_pts
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, REPO)
-from rht_mmpose.utils.io import atomic_write_json, read_pts  # noqa: E402
-from tools.benchmarks.dlib_helen import (load_dlib_predictor,  # noqa: E402
-                                         nme_io, nme_ip)
 
 TEST_FOLDERS = ('helen/testset', 'lfpw/testset')
 TRAIN_FOLDERS = ('afw', 'helen/trainset', 'lfpw/trainset')
@@ -87,17 +88,12 @@ def best_match(boxes: np.ndarray, gt_box: np.ndarray):
 
 
 def summarise(rows: list, thr: float = 0.1) -> dict:
-    io = np.array([r['nme_io'] for r in rows])
-    ip = np.array([r['nme_ip'] for r in rows])
     det_s = sum(r['det_s'] for r in rows)
     lmk_s = sum(r['lmk_s'] for r in rows)
     return {
-        'faces': len(rows),
+        **nme_summary([r['nme_io'] for r in rows],
+                      [r['nme_ip'] for r in rows], thr),
         'misses': int(sum(r['missed'] for r in rows)),
-        'NME_io': float(io.mean()),
-        'NME_ip': float(ip.mean()),
-        f'FR@{thr}': float((io > thr).mean()),
-        f'AUC@{thr}': float(np.clip(1 - io / thr, 0, None).mean()),
         'det_ms_per_image': 1000 * det_s / len(rows),
         'lmk_ms_per_face': 1000 * lmk_s / len(rows),
         'faces_per_s': len(rows) / (det_s + lmk_s),
@@ -150,13 +146,8 @@ class DlibMethod:
         # dlib's box is not a landmark box: match it to the face by IoU
         # with the landmark box's square (dlib boxes are squares)
         i = best_match(boxes, gt_box)
-        if i is None:
-            x1, y1, x2, y2 = (int(round(v)) for v in gt_box)
-            rect = dlib.rectangle(x1, y1, x2, y2)
-        else:
-            rect = rects[i]
-        shape = self.predictor(rgb, rect)
-        kpts = np.array([[p.x, p.y] for p in shape.parts()], np.float32)
+        kpts = dlib_landmarks(dlib, self.predictor, rgb,
+                              gt_box if i is None else rects[i])
         t2 = time.perf_counter()
         return kpts, i is None, t1 - t0, t2 - t1
 
@@ -324,7 +315,8 @@ def main(argv=None) -> int:
         for m in methods:
             kpts, missed, det_s, lmk_s = m(img, gt_box)
             rows[m.name][folder].append(dict(
-                nme_io=nme_io(kpts, gt), nme_ip=nme_ip(kpts, gt),
+                nme_io=float(face_nme(kpts, gt)[0]),
+                nme_ip=float(face_nme(kpts, gt, 'inter_pupil')[0]),
                 missed=missed, det_s=det_s, lmk_s=lmk_s))
     results = {}
     everything = 'all (300-W common set)' if args.faces == 'test' else \

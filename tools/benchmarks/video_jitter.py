@@ -27,7 +27,6 @@ import time
 import numpy as np
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, REPO)
 
 DEFAULT_PHOTO = osp.normpath(osp.join(REPO, '..', 'shared', 'data',
                                       'demo_images', 'astronaut.png'))

@@ -10,13 +10,11 @@ import argparse
 import os
 import os.path as osp
 import re
-import sys
 
 import numpy as np
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-from rht_mmpose.datasets.pts_to_coco import find_image  # noqa: E402
-from rht_mmpose.utils.io import atomic_write_text  # noqa: E402
+from rht_mmpose.datasets.pts_to_coco import find_image
+from rht_mmpose.utils.io import atomic_write_text
 
 
 # AFW / HELEN name the faces of one photo <photo id>_<face number>

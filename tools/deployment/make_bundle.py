@@ -17,17 +17,15 @@ config (without its ``load_from``) and the dataset meta go into ``meta``.
 import argparse
 import copy
 import os.path as osp
-import sys
 
 import cv2
 import numpy as np
 import torch
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-from rht_mmpose.apis.inference import (init_face_model,  # noqa: E402
+from rht_mmpose.apis.inference import (init_face_model,
                                        pool_from_folder,
                                        set_user_reference_pool)
-from rht_mmpose.utils.io import atomic_output  # noqa: E402
+from rht_mmpose.utils.io import atomic_output
 
 # state-dict prefixes kept at full precision: the pool (uint8 images,
 # landmarks, descriptors) and the refiner (float64, like its fit)

@@ -1,3 +1,3 @@
-from .face_nme_metric import FaceNMEMetric, auc_fr, resolve_keypoint_scheme
+from .face_nme_metric import FaceNMEMetric, resolve_keypoint_scheme
 
-__all__ = ['FaceNMEMetric', 'auc_fr', 'resolve_keypoint_scheme']
+__all__ = ['FaceNMEMetric', 'resolve_keypoint_scheme']

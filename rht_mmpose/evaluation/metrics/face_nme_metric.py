@@ -19,6 +19,7 @@ from mmpose.registry import METRICS
 
 from rht_mmpose.codecs.face_schemes import (FACE_SCHEMES, find_face_scheme,
                                             scheme_for_dataset_name)
+from rht_mmpose.evaluation.functional import auc_fr, eye_distance
 from rht_mmpose.utils import atomic_write_text
 
 NORM_MODES = ('inter_ocular', 'inter_pupil', 'box', 'diagonal', 'box_size')
@@ -78,33 +79,6 @@ def resolve_keypoint_scheme(metainfo: Optional[dict],
             f'unknown keypoint scheme: {e}; {_NEEDS}. Set '
             f'keypoint_indices=dict(inter_ocular=[i, j], inter_pupil=[[...], '
             f"[...]]) or use norm_mode='box' / 'diagonal'") from None
-
-
-def auc_fr(errors: np.ndarray, threshold: float) -> Dict[str, float]:
-    """Exact AUC of the cumulative error distribution and failure rate.
-
-    The CED is the step function ``CED(e) = #{i: e_i <= e} / N``. Its integral
-    over ``[0, t]`` is ``sum_i max(0, t - e_i) / N``, so
-
-    ``AUC@t = (1 / t) * int_0^t CED(e) de = mean_i max(0, 1 - e_i / t)``
-
-    (exact, no sampling) and ``FR@t = #{i: e_i > t} / N``.
-
-    Args:
-        errors (np.ndarray): (N,) per-image NME.
-        threshold (float): t > 0.
-
-    Returns:
-        dict: ``auc`` and ``fr`` in [0, 1].
-    """
-    if threshold <= 0:
-        raise ValueError(f'threshold must be > 0, got {threshold}')
-    errors = np.asarray(errors, dtype=np.float64).reshape(-1)
-    if errors.size == 0:
-        return dict(auc=float('nan'), fr=float('nan'))
-    auc = float(np.mean(np.clip(1.0 - errors / threshold, 0.0, 1.0)))
-    fr = float(np.mean(errors > threshold))
-    return dict(auc=auc, fr=fr)
 
 
 class SubsetEntries:
@@ -584,10 +558,7 @@ class FaceNMEMetric(NME):
                 out[mode] = box_sizes
                 continue
             if mode in KEYPOINT_MODES:
-                a, b = points[mode]
-                pa = gt[:, a].mean(axis=1)  # (N, D)
-                pb = gt[:, b].mean(axis=1)  # (N, D)
-                out[mode] = np.linalg.norm(pa - pb, axis=-1)
+                out[mode] = eye_distance(gt, points[mode])
                 continue
             if self.box_source == 'bbox':
                 w = bboxes[:, 2] - bboxes[:, 0]

@@ -1,16 +1,14 @@
 """Samples/s of a config's train dataloader (paired target + reference,
 augmentation and heatmap encoding included), on the CPU.
 
-    python tools/analysis/benchmark_loader.py configs/experiments/rht_res50_300w_subset.py \
+    python tools/experiments/benchmark_loader.py configs/experiments/rht_res50_300w_subset.py \
         --workers 2 --batches 40
     # with and without the reference cache (PairedReferenceDataset
     # ref_cache=True), one after the other in the same run, and the ratio
-    python tools/analysis/benchmark_loader.py configs/experiments/rht_res50_300w_subset.py \
+    python tools/experiments/benchmark_loader.py configs/experiments/rht_res50_300w_subset.py \
         --workers 2 --batches 40 --ref-cache both
 """
 import argparse
-import os.path as osp
-import sys
 import time
 from functools import partial
 
@@ -19,8 +17,7 @@ from mmengine.config import Config
 from mmengine.dataset import pseudo_collate, worker_init_fn
 from mmengine.registry import init_default_scope
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-import rht_mmpose  # noqa: E402,F401
+import rht_mmpose  # noqa: F401
 
 
 def main():

@@ -3,12 +3,12 @@
 # (issue 7's GPU figure). Runs ITERS iterations of each at batch BATCH on
 # the carried 300W copy and prints images/s from mmengine's iteration time
 # (median of the logged `time:` values after the first log line).
-#   BATCH=8 ITERS=60 bash tools/gpu/train_throughput.sh
+#   BATCH=8 ITERS=60 bash tools/experiments/gpu/train_throughput.sh
 set -u
 BATCH=${BATCH:-8}
 ITERS=${ITERS:-60}
 OUT=${OUT:-/tmp/out}
-[ -n "${SKIP_SETUP:-}" ] || source tools/gpu/setup_env.sh || exit 1
+[ -n "${SKIP_SETUP:-}" ] || source tools/experiments/gpu/setup_env.sh || exit 1
 export RHT_DATA_ROOT=$PWD/.gpu PYTHONUNBUFFERED=1 OMP_NUM_THREADS=4
 mkdir -p $OUT
 for arch in rht_res50 rht_hrnet_w48; do

@@ -7,7 +7,7 @@ the same factor. NME is scale-invariant, so accuracy figures on the copy
 and on the original agree up to resampling.
 
 Example:
-    python tools/dataset_converters/make_compact_copy.py \
+    python tools/experiments/make_compact_copy.py \
         ../shared/data/300w_subset .gpu/300w_subset \
         --folders afw helen/trainset --max-side 384
 """

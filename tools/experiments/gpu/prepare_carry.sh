@@ -4,7 +4,7 @@
 # OpenMMLab packages and no network) and .gpu/300w_subset (a compact copy
 # of the 1207 training faces). Both folders are git-ignored
 # (.git/info/exclude). Prints the size of what will travel (limit 64 MiB).
-#   bash tools/gpu/prepare_carry.sh && then: run(carry=[".whl", ".gpu"], ...)
+#   bash tools/experiments/gpu/prepare_carry.sh && then: run(carry=[".whl", ".gpu"], ...)
 set -eu
 PY=${PY:-python3}
 DATA=${DATA:-../shared/data/300w_subset}
@@ -13,7 +13,7 @@ for d in /.whl/ /.gpu/; do
 done
 mkdir -p .whl
 # name==version; pure-Python unless noted. mmcv-lite: mmcv without the
-# compiled ops (stubbed by tools/gpu/stubs; our models call none of them).
+# compiled ops (stubbed by tools/experiments/gpu/stubs; our models call none of them).
 WHEELS="mmengine==0.10.7 mmcv-lite==2.1.0 mmpose==1.3.2 mmdet==3.3.0
 json-tricks==3.17.3 munkres==3.0.0 addict==2.4.0 yapf==0.43.0
 termcolor==3.3.0 platformdirs==4.14.8 tomli==2.0.1 pycocotools==2.0.11
@@ -27,7 +27,7 @@ for w in $WHEELS; do
     --platform any -d .whl "$w"
 done
 if [ ! -d .gpu/300w_subset ]; then
-  $PY tools/dataset_converters/make_compact_copy.py "$DATA" .gpu/300w_subset \
+  $PY tools/experiments/make_compact_copy.py "$DATA" .gpu/300w_subset \
     --folders afw helen/trainset --max-side 320 --quality 80
 fi
 tracked=$(git ls-files -z | xargs -0 du -cb | tail -1 | cut -f1)

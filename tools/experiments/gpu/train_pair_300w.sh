@@ -7,12 +7,12 @@
 # (tools/train.py --time-budget, timed on its own first epoch, the cosine
 # schedule stretched to match) and the others follow its decision
 # (--time-budget-file), so no time goes to a separate probe.
-#   END_S=520 bash tools/gpu/train_pair_300w.sh
-#   AMP=--amp END_S=520 bash tools/gpu/train_pair_300w.sh   # mixed precision
+#   END_S=520 bash tools/experiments/gpu/train_pair_300w.sh
+#   AMP=--amp END_S=520 bash tools/experiments/gpu/train_pair_300w.sh   # mixed precision
 #   ARMS="rht_res50_300w_subset trans_res50_300w_subset" ...  # two arms
 #   REF_CACHE=1 ...   # render the training references once, before the arms
 #                     # start (ref_cache=True: loader ~1.17x, ~6 GB disk)
-# Carry: .whl (wheels, see tools/gpu/setup_env.sh) and .gpu (the compact
+# Carry: .whl (wheels, see tools/experiments/gpu/setup_env.sh) and .gpu (the compact
 # data copy); the device tool's 64 MiB limit counts the repo too (the
 # bundled checkpoint is 21 MB), so make the copy with --max-side 320
 # --quality 80 when the repo has grown.
@@ -24,7 +24,7 @@ ARMS=${ARMS:-"rht_res50_300w_subset trans_res50_300w_subset rht_res50_lite_300w_
 MAX_EPOCHS=${MAX_EPOCHS:-300}   # upper bound; the budget decides
 PACK_S=${PACK_S:-45}            # kept for packing checkpoints and logs
 EXTRA=${EXTRA:-}
-[ -n "${SKIP_SETUP:-}" ] || source tools/gpu/setup_env.sh || exit 1
+[ -n "${SKIP_SETUP:-}" ] || source tools/experiments/gpu/setup_env.sh || exit 1
 export RHT_DATA_ROOT=$PWD/.gpu PYTHONUNBUFFERED=1
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader
 # Arms share 16 cores: bound each process's intra-op threads (a run with 16
@@ -80,7 +80,7 @@ echo "trained $EPOCHS epochs per arm, $((t_end - T_START))s since start"
 DEV="$(nvidia-smi --query-gpu=name --format=csv,noheader)"
 for arm in $ARMS; do
   grep -E "TimeBudgetHook" $OUT/log_full_$arm.txt | tail -1
-  python3 tools/gpu/pack_checkpoint.py work_dirs/gpu_full_$arm $OUT/$arm \
+  python3 tools/experiments/gpu/pack_checkpoint.py work_dirs/gpu_full_$arm $OUT/$arm \
     --epochs $EPOCHS --seconds $((t_end - T_START)) --device "$DEV"
   grep -E "Epoch\(train\)" $OUT/log_full_$arm.txt | tail -1
 done

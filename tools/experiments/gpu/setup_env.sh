@@ -5,7 +5,7 @@
 set -e
 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir \
     --upgrade --target /tmp/site .whl/*.whl
-cp tools/gpu/stubs/mmcv_ext/_ext.py /tmp/site/mmcv/_ext.py
-cp -r tools/gpu/stubs/xtcocotools /tmp/site/
+cp tools/experiments/gpu/stubs/mmcv_ext/_ext.py /tmp/site/mmcv/_ext.py
+cp -r tools/experiments/gpu/stubs/xtcocotools /tmp/site/
 export PYTHONPATH=/tmp/site:$PWD
 python3 -c "import rht_mmpose, torch; print('env ok, torch', torch.__version__, 'cuda', torch.cuda.is_available())"

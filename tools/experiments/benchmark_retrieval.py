@@ -11,7 +11,7 @@ for real faces. Its copies have no images of their own: for the NME, a
 copy chosen by the 10k index stands for the face it was copied from.
 
 Global descriptor: aggregated RootSIFT (mean of the RootSIFT vectors of a
-face, :func:`tools.analysis.retrieval_index.aggregate_sift`), 128-d; the SIFT
+face, :func:`retrieval_index.aggregate_sift`), 128-d; the SIFT
 descriptors of the 1207 + 330 faces come from
 :class:`SiftFaceIndex`'s cache (``work_dirs/rht_cache``), so every method
 starts from the same per-face descriptors and only the matching differs.
@@ -24,7 +24,7 @@ per batch and shared by every reference choice.
 
 Example::
 
-    python tools/analysis/benchmark_retrieval.py \\
+    python tools/experiments/benchmark_retrieval.py \\
         --checkpoint work_dirs/gpu_results/rht_res50_300w_subset.pth \\
         --num-test 40 --out work_dirs/benchmark/retrieval.json
 """
@@ -117,7 +117,8 @@ def main():
     from mmengine.registry import init_default_scope
     import rht_mmpose  # noqa: F401
     from rht_mmpose.datasets.sift_similarity import SiftFaceIndex
-    from tools.analysis.retrieval_index import (FaceRetrievalIndex, aggregate_sift,
+    # the script's own folder is on sys.path when run as a script
+    from retrieval_index import (FaceRetrievalIndex, aggregate_sift,
                                       index_path_for_checkpoint)
     init_default_scope('mmpose')
 

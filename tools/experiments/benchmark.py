@@ -23,7 +23,7 @@ subtracted (``flops_cached``).
 
 Example::
 
-    python tools/analysis/benchmark.py --device cpu --batch-sizes 1 8 \\
+    python tools/experiments/benchmark.py --device cpu --batch-sizes 1 8 \\
         --runs 10 --warmup 2 --out work_dirs/benchmark/benchmark.json
 """
 import argparse

@@ -1,6 +1,6 @@
 """Shrink the last checkpoint of a work dir into <prefix>.pth (fp16 weights,
 meta, no optimiser state) split into parts of at most 15 MB so they pass the
-device tool's 16 MB per-file limit; `tools/gpu/unpack_checkpoint.py` joins
+device tool's 16 MB per-file limit; `tools/experiments/gpu/unpack_checkpoint.py` joins
 them back."""
 import argparse
 import glob
