@@ -31,7 +31,7 @@ from rht_mmpose.apis import (BACKENDS, IMAGE_EXTENSIONS, VIDEO_EXTENSIONS,
                              FaceInputError, FaceLandmarker,
                              check_writable_dir, get_reference_used,
                              imwrite_atomic, init_face_model, load_image)
-from rht_mmpose.apis.face_landmarker import open_frames
+from rht_mmpose.utils.io import open_frames
 from rht_mmpose.utils.io import atomic_output, atomic_write_json
 from rht_mmpose.visualization import FaceResultDrawer
 
@@ -165,12 +165,9 @@ def open_input(args):
     return 'video', (path, itertools.chain([first], frames), rate)
 
 
-class WholeImage:
+def whole_image(img: np.ndarray) -> np.ndarray:
     """The "detector" of ``--whole-image``: the image is one face."""
-
-    def __call__(self, img: np.ndarray) -> np.ndarray:
-        h, w = img.shape[:2]
-        return np.array([[0, 0, w, h, 1.]], np.float32)
+    return np.array([[0, 0, img.shape[1], img.shape[0], 1.]], np.float32)
 
 
 def build(args):
@@ -180,7 +177,7 @@ def build(args):
                             cfg_options=args.cfg_options)
     landmarker = FaceLandmarker(
         model=model, fast=not args.accurate,
-        detector=WholeImage() if args.whole_image else args.detector,
+        detector=whole_image if args.whole_image else args.detector,
         det_config=args.det_config, det_checkpoint=args.det_checkpoint,
         det_score_thr=args.bbox_thr if args.det_config else None,
         det_kwargs=dict(cat_id=args.det_cat_id, nms_thr=args.nms_thr)
@@ -207,16 +204,9 @@ def draw(args, img, faces, landmarker, drawer):
 def faces_to_json(faces: list) -> list:
     """Faces in the layout of mmpose's ``split_instances`` (plus
     ``reference_index`` of RHT models and ``track_id`` on video)."""
-    out = []
-    for f in faces:
-        rec = dict(keypoints=np.asarray(f['keypoints']).tolist(),
-                   keypoint_scores=np.asarray(f['keypoint_scores']).tolist(),
-                   bbox=[np.asarray(f['box'][:4]).tolist()],
-                   bbox_score=float(f['score']))
-        rec.update({k: f[k] for k in ('track_id', 'reference_index')
-                    if k in f})
-        out.append(rec)
-    return out
+    keys = ('keypoints', 'keypoint_scores', 'track_id', 'reference_index')
+    return [dict({k: f[k] for k in keys if k in f}, bbox=[f['box'][:4]],
+                 bbox_score=float(f['score'])) for f in faces]
 
 
 def run_images(args, files, landmarker, drawer, stats) -> None:

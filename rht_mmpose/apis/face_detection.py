@@ -158,11 +158,8 @@ class MTCNNFaceDetector:
         self.size_ratio = tuple(size_ratio)
         self.mtcnn = MTCNN(
             min_face_size=min(self.min_size, MTCNN_PYRAMID_START),
-            thresholds=list(thresholds),
-            factor=scale_factor,
-            keep_all=True,
-            post_process=False,
-            device=device)
+            thresholds=list(thresholds), factor=scale_factor, keep_all=True,
+            post_process=False, device=device)
 
     def detect_raw(self, img: np.ndarray):
         """MTCNN's own boxes (N, 5) with probabilities and points (N, 5, 2),
@@ -175,7 +172,6 @@ class MTCNNFaceDetector:
             size = (max(1, round(w * scale)), max(1, round(h * scale)))
             rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
             scale = np.array([size[0] / w, size[1] / h], np.float32)
-        import torch
         with torch.no_grad():
             boxes, probs, points = self.mtcnn.detect(rgb, landmarks=True)
         if boxes is None:
@@ -184,10 +180,9 @@ class MTCNNFaceDetector:
         boxes = np.asarray(boxes, np.float32).reshape(-1, 2, 2) / scale
         points = np.asarray(points, np.float32) / scale
         dets = np.concatenate([boxes.reshape(-1, 4),
-                               np.asarray(probs)[:, None]],
-                              axis=1).astype(np.float32)
+                               np.asarray(probs, np.float32)[:, None]], 1)
         order = np.argsort(-dets[:, 4], kind='stable')
-        return dets[order], np.asarray(points, np.float32)[order]
+        return dets[order], points[order]
 
     def detect(self, img: np.ndarray):
         """Landmark-style boxes (N, 5) and five points (N, 5, 2) of the
@@ -204,11 +199,7 @@ class MTCNNFaceDetector:
         return boxes, points
 
     def __call__(self, img: np.ndarray) -> np.ndarray:
-        """Detect faces in a BGR uint8 image (H, W, 3).
-
-        Returns:
-            np.ndarray: (N, 5) landmark-style boxes with scores.
-        """
+        """(N, 5) landmark-style boxes of a BGR uint8 image."""
         return self.detect(img)[0]
 
 
@@ -271,20 +262,13 @@ class HaarFaceDetector:
         self.score_thr = score_thr
 
     def __call__(self, img: np.ndarray) -> np.ndarray:
-        """Detect faces in a BGR uint8 image (H, W, 3).
-
-        Returns:
-            np.ndarray: (N, 5) landmark-style boxes with scores.
-        """
+        """(N, 5) landmark-style boxes of a BGR uint8 image."""
         gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY) if img.ndim == 3 \
             else img
-        gray = cv2.equalizeHist(gray)
         rects, _, weights = self.classifier.detectMultiScale3(
-            gray,
-            scaleFactor=self.scale_factor,
+            cv2.equalizeHist(gray), scaleFactor=self.scale_factor,
             minNeighbors=self.min_neighbors,
-            minSize=(self.min_size, self.min_size),
-            outputRejectLevels=True)
+            minSize=(self.min_size, self.min_size), outputRejectLevels=True)
         if len(rects) == 0:
             return np.zeros((0, 5), dtype=np.float32)
         rects = np.asarray(rects, dtype=np.float32).reshape(-1, 4)

@@ -16,16 +16,14 @@ Note:
     - K: landmarks
 """
 import os
-import os.path as osp
 import time
 from typing import Iterable, Iterator, List, Optional, Sequence, Union
 
-import cv2
 import numpy as np
 
 from ..utils.errors import FaceInputError
-from ..utils.face_geometry import check_boxes, invert_warps
-from .image_io import load_image
+from ..utils.face_geometry import check_boxes, heatmap_in_image
+from ..utils.io import load_image, open_frames
 
 # The fast settings (the default): 2 references (chosen as the model
 # chooses them: best STM match) with the flip test instead of 10. Chosen
@@ -117,22 +115,18 @@ class FaceLandmarker:
             num_refs=num_refs, ref_mode=ref_mode,
             flip_test=flip_test).items() if v is not None})
         self.settings = settings
-        if callable(detector):
-            self.detector_name = type(detector).__name__
-            self.detector = detector
-        else:
-            self.detector_name = 'mmdet' if det_config else detector
-            kwargs = {} if det_config else dict(min_size=min_face_size)
-            if det_score_thr is not None:
-                kwargs['score_thr'] = det_score_thr
-            kwargs.update(det_kwargs or {})
-            self.detector = build_face_detector(
-                det_config, det_checkpoint, device=device, detector=detector,
-                **kwargs)
+        kwargs = dict(det_kwargs or {}, score_thr=det_score_thr)
+        if not det_config:
+            kwargs['min_size'] = min_face_size
+        self.detector = detector if callable(detector) else \
+            build_face_detector(det_config, det_checkpoint, device, detector,
+                                **{k: v for k, v in kwargs.items()
+                                   if v is not None})
         self.rotate = ROTATE_DEFAULT if rotate is None else bool(rotate)
         if self.rotate and not hasattr(self.detector, 'detect'):
-            raise FaceInputError(f'rotate=True needs a detector with eye '
-                                 f'points (mtcnn), got {self.detector_name}')
+            raise FaceInputError(
+                f'rotate=True needs a detector with eye points (mtcnn), got '
+                f'{"mmdet" if det_config else type(self.detector).__name__}')
         if backend is None:
             backend = 'hybrid' if pool is not None and len(pool) and str(
                 device) == 'cpu' and _has_onnxruntime() else 'mmpose'
@@ -294,59 +288,9 @@ class MMPoseBackend:
             warps=[sample_warp(s, a) for s, a in zip(samples, angles)])
 
 
-def heatmap_in_image(heatmaps: np.ndarray, warp: np.ndarray,
-                     input_size: Sequence[int],
-                     img_shape: Sequence[int]) -> np.ndarray:
-    """The channel maximum of one face's heatmaps (C, h, w) in image
-    pixels (H, W), through its crop warp (2, 3) image -> crop of
-    ``input_size`` (W_in, H_in)."""
-    hm = np.asarray(heatmaps, np.float32).max(0)
-    to_crop = np.diag([input_size[0] / hm.shape[1],
-                       input_size[1] / hm.shape[0], 1.])
-    to_image = invert_warps(warp[None])[0] @ to_crop  # heatmap -> image
-    return cv2.warpAffine(hm, to_image, (img_shape[1], img_shape[0]),
-                          flags=cv2.INTER_LINEAR)
-
-
 def _has_onnxruntime() -> bool:
     try:
         import onnxruntime  # noqa: F401
     except ImportError:
         return False
     return True
-
-
-def open_frames(source, fps: Optional[float] = None):
-    """Frames of a video path / camera index / iterable (None for a frame
-    that did not decode), and the frame rate."""
-    if not isinstance(source, (str, os.PathLike, int)):
-        return iter(source), float(fps or 30.)
-    if not isinstance(source, int) and not osp.exists(os.fspath(source)):
-        raise FileNotFoundError(f'video {os.fspath(source)!r} does not '
-                                f'exist')
-    cap = cv2.VideoCapture(source if isinstance(source, int) else
-                           os.fspath(source))
-    if not cap.isOpened():
-        raise FaceInputError(f'cannot open video {source!r}')
-    rate = fps or cap.get(cv2.CAP_PROP_FPS) or 30.
-    return _read_capture(cap), float(rate if 0 < rate <= 1000 else 30.)
-
-
-def _read_capture(cap) -> Iterator[Optional[np.ndarray]]:
-    """Frames of an OpenCV capture; a frame that fails to decode in the
-    middle of a file gives None (up to 25 in a row), then the end."""
-    try:
-        total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
-        index, failures = 0, 0
-        while True:
-            ok, frame = cap.read()
-            if ok and frame is not None:
-                failures = 0
-            elif total and index < total and failures < 25:
-                failures, frame = failures + 1, None
-            else:
-                return
-            index += 1
-            yield frame
-    finally:
-        cap.release()

@@ -17,8 +17,7 @@ from mmengine.config import Config
 from ..utils.errors import FaceInputError
 from ..utils.face_geometry import (check_boxes, crop_faces, crop_warps,
                                    invert_warps, landmark_box, warp_points)
-from ..utils.io import IMAGE_EXTENSIONS, read_pts
-from .image_io import load_image
+from ..utils.io import IMAGE_EXTENSIONS, load_image, read_pts
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # The model used when no config / checkpoint is given (the demo's default):
@@ -179,34 +178,15 @@ def init_face_model(config: Union[str, Config, None] = None,
                     device: str = 'cpu',
                     reference_pool=None,
                     cfg_options: Optional[dict] = None) -> nn.Module:
-    """Build a face landmark model from a config and load a checkpoint.
-
-    Like mmpose's ``init_model``, plus: the bundled model when nothing is
-    given, the config embedded in the checkpoint when only a checkpoint is
-    given, a clear error when the checkpoint's keypoint count (or any
-    parameter shape) does not match the config, and installation of a user
-    reference pool on RHT models.
-
-    Args:
-        config (str | Config, optional): Model config. ``None``: the config
-            saved in the checkpoint, else :data:`BUNDLED_CONFIG`.
-        checkpoint (str, optional): Checkpoint. ``None`` with ``config=None``
-            means the bundled model (:data:`BUNDLED_CHECKPOINT`); ``None``
-            with a config gives random weights (a warning is printed).
-        device (str): Torch device, e.g. ``'cpu'`` or ``'cuda:0'``.
-        reference_pool (dict | str, optional): User reference faces for an
-            RHT model, see :func:`set_user_reference_pool`.
-        cfg_options (dict, optional): Overrides merged into the config.
-
-    Returns:
-        nn.Module: The model in eval mode on ``device`` with ``cfg`` and
-        ``dataset_meta`` attributes.
-
-    Raises:
-        FileNotFoundError: a given file does not exist, or no model is
-            bundled yet.
-        FaceInputError: the checkpoint does not fit the config, a bad
-            device, a config that cannot be read.
+    """mmpose's ``init_model`` (the model in eval mode on ``device``, with
+    ``cfg`` and ``dataset_meta``), plus: the bundled model when nothing is
+    given, the checkpoint's own config (``meta['cfg']``) when only a
+    checkpoint is, ``cfg_options`` merged, a user ``reference_pool`` for an
+    RHT model (:func:`set_user_reference_pool`), and clear errors:
+    FileNotFoundError for a missing file or no bundled model,
+    FaceInputError when the checkpoint's keypoint count (or any parameter
+    shape) does not fit the config, for a bad device or an unreadable
+    config. A config without a checkpoint gives random weights (warned).
     """
     import rht_mmpose  # noqa: F401  registers the plugin's modules
     from mmengine.registry import init_default_scope

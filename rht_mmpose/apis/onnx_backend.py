@@ -1,26 +1,15 @@
-"""The ONNX Runtime backends of :class:`FaceLandmarker` for RHT models:
-the faces of one image in one batch, the pool's key / value features
-computed once, the codec's decoding, and the model's own parts for the
-rest (reference selection :meth:`RHTPoseEstimator.select_references`,
-shape refiner, test-time geometry of :mod:`rht_mmpose.utils.face_geometry`).
+"""The ONNX Runtime backends of :class:`FaceLandmarker` for RHT models: the
+faces of one image in one batch, the pool's key / value features computed
+once, and the model's own parts for the rest (its reference selection,
+shape refiner, codec; the geometry of :mod:`rht_mmpose.utils.face_geometry`).
 
-The network is split in two graphs around the reference selection:
-
-- ``target``: normalised crops (B, 3, H_in, W_in) -> F_G (B, C_G, h, w) and
-  the 1x query Q (B, C_1x, H, W) of the crop downsampled to R x R; the
-  model's own backbone and neck (``extract_feat``), whatever they are;
-- ``head``: F_G, Q and a reference's cached key K (B, C_1x, H, W) and
-  values V (1x, 2x, 4x) -> heatmaps (B, K + P, 4H, 4W) (STM, HTM, MSFFM).
-
-With the flip test the flipped crops are extra rows of the same batches and
-the flipped pool features are cached too, as :class:`RHTPoseEstimator`
-does; k references are k row blocks of one head batch.
-
-Note:
-    - N: faces of one image
-    - k: references per face
-    - K, P: landmarks, boundaries
-    - M: faces in the reference pool
+Two graphs around the reference selection: ``target``, normalised crops
+(B, 3, H_in, W_in) -> F_G (B, C_G, h, w) and the 1x query Q (B, C_1x, H, W)
+of the crop at R x R (the model's own backbone and neck, whatever they
+are); ``head``, F_G, Q and a reference's cached K (B, C_1x, H, W) and V
+(1x, 2x, 4x) -> heatmaps (B, K + P, 4H, 4W). Flipped crops and k
+references are extra row blocks of the same batches. N: faces of an
+image, k: references per face, M: pool faces.
 """
 import hashlib
 import os

@@ -96,6 +96,20 @@ def warp_points(points: np.ndarray, warps: np.ndarray) -> np.ndarray:
             + warps[:, None, :, 2]).astype(np.float32)
 
 
+def heatmap_in_image(heatmaps: np.ndarray, warp: np.ndarray,
+                     input_size: Sequence[int],
+                     img_shape: Sequence[int]) -> np.ndarray:
+    """The channel maximum of one face's heatmaps (C, h, w) in image
+    pixels (H, W), through its crop warp (2, 3) image -> crop of
+    ``input_size`` (W_in, H_in)."""
+    hm = np.asarray(heatmaps, np.float32).max(0)
+    to_crop = np.diag([input_size[0] / hm.shape[1],
+                       input_size[1] / hm.shape[0], 1.])
+    to_image = invert_warps(warp[None])[0] @ to_crop  # heatmap -> image
+    return cv2.warpAffine(hm, to_image, (img_shape[1], img_shape[0]),
+                          flags=cv2.INTER_LINEAR)
+
+
 def crop_faces(img: np.ndarray, warps: np.ndarray,
                size: Tuple[int, int]) -> np.ndarray:
     """Crops (N, H, W[, 3]) of ``img`` through ``warps`` (N, 2, 3), bilinear
