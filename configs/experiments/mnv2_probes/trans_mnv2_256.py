@@ -1,19 +1,19 @@
-# Trans-MNv2 at 192x192: MobileNetV2 layers 0..13 give a 12x12 grid, 48x48
-# heatmaps (stride 4, as at 256), the reference branch at R = 48. Only the
-# sizes differ from ../trans_mnv2_300w2012_cpu.py.
+# Trans-MNv2 at 256x256 (the paper's size): MobileNetV2 layers 0..13 give a
+# 16x16 grid, 64x64 heatmaps (stride 4, as at 192), the reference branch at
+# R = 64. Only the sizes differ from ../trans_mnv2_300w2012_cpu.py.
 _base_ = ['../trans_mnv2_300w2012_cpu.py']
 
 codec = dict(
     type='LandmarkBoundaryHeatmap',
-    input_size=(192, 192),
-    heatmap_size=(48, 48),
+    input_size=(256, 256),
+    heatmap_size=(64, 64),
     sigma=1.5,
     boundary_sigma=1.0,
     boundary_scheme=None,
     unbiased=True,
     blur_kernel_size=7,
     centroid_threshold=0.5)
-ref_input_size = (48, 48)
+ref_input_size = (64, 64)
 
 train_pipeline = [
     dict(type='LoadImage'),
@@ -47,4 +47,4 @@ val_dataloader = dict(
     dataset=dict(
         pipeline=val_pipeline, codec=codec, ref_input_size=ref_input_size))
 test_dataloader = val_dataloader
-model = dict(head=dict(ref_size=48, decoder=codec))
+model = dict(head=dict(ref_size=64, decoder=codec))
