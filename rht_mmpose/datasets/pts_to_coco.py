@@ -22,6 +22,7 @@ from typing import List, Sequence, Union
 
 import numpy as np
 
+from ..utils.face_geometry import landmark_box
 from ..utils.io import (IMAGE_EXTENSIONS, PtsFormatError,  # noqa: F401
                         atomic_write_json, read_pts)
 
@@ -108,8 +109,7 @@ def convert(folders: Union[str, Sequence[str]],
         points = read_pts(pts_path, num_points)
         img_path = find_image(pts_path)
         h, w = image_size(img_path)
-        x0, y0 = points.min(0)
-        x1, y1 = points.max(0)
+        x0, y0, x1, y1 = landmark_box(points)
         bw, bh = float(x1 - x0), float(y1 - y0)
         if not (bw > 0 and bh > 0):
             raise PtsFormatError(

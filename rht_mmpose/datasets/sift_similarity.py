@@ -20,8 +20,8 @@ from typing import Optional, Tuple
 import cv2
 import numpy as np
 from mmengine.dist import barrier, get_dist_info
-from mmpose.structures.bbox import bbox_xyxy2cs, get_warp_matrix
 
+from ..utils.face_geometry import crop_faces, crop_warps
 from ..utils.io import atomic_savez
 
 CACHE_VERSION = 'rht-sift-v1'
@@ -31,28 +31,13 @@ def face_crop(img: np.ndarray,
               bbox: np.ndarray,
               crop_size: int = 128,
               padding: float = 1.25) -> np.ndarray:
-    """Grey square crop of the face box (like GetBBoxCenterScale +
-    TopdownAffine without augmentation).
-
-    Args:
-        img (np.ndarray): (H, W, 3) BGR or (H, W) grey image.
-        bbox (np.ndarray): (4,) xyxy box.
-        crop_size (int): Output side.
-        padding (float): Box enlargement.
-
-    Returns:
-        np.ndarray: (crop_size, crop_size) uint8.
-    """
+    """Grey (crop_size, crop_size) uint8 crop of a (4,) xyxy face box of a
+    BGR or grey image, as the test pipeline crops (square, ``padding``)."""
     if img.ndim == 3:
         img = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
-    center, scale = bbox_xyxy2cs(
-        np.asarray(bbox, np.float32).reshape(1, 4), padding=padding)
-    side = float(scale[0].max())
-    warp = get_warp_matrix(
-        center[0], np.array([side, side], np.float32), 0.,
-        (crop_size, crop_size))
-    return cv2.warpAffine(
-        img, warp, (crop_size, crop_size), flags=cv2.INTER_LINEAR)
+    warp = crop_warps(np.reshape(bbox, (1, 4)), (crop_size, crop_size),
+                      padding=padding)
+    return crop_faces(img, warp, (crop_size, crop_size))[0]
 
 
 def sift_descriptors(grey: np.ndarray, max_features: int = 128) -> np.ndarray:

@@ -27,8 +27,10 @@ BOX_PADDING = 1.25  # GetBBoxCenterScale(padding=1.25) of the test pipelines
 
 def landmark_box(keypoints: np.ndarray) -> np.ndarray:
     """Tight xyxy box of landmarks, the box convention of the training
-    faces: (K, 2) -> (4,), (N, K, 2) -> (N, 4)."""
-    kp = np.asarray(keypoints, np.float32)
+    faces: (K, 2) -> (4,), (N, K, 2) -> (N, 4), in their float precision."""
+    kp = np.asarray(keypoints)
+    if not np.issubdtype(kp.dtype, np.floating):
+        kp = kp.astype(np.float32)
     return np.concatenate([kp.min(-2), kp.max(-2)], axis=-1)
 
 
@@ -71,13 +73,13 @@ def crop_warps(boxes: np.ndarray, input_size: Tuple[int, int],
     """
     from mmpose.structures.bbox import bbox_xyxy2cs, get_warp_matrix
     w, h = input_size
-    boxes = np.asarray(boxes, np.float32).reshape(-1, np.shape(boxes)[-1])
+    boxes = check_boxes(boxes)  # their precision, as the pipeline keeps it
     center, scale = bbox_xyxy2cs(boxes[:, :4], padding=padding)
-    warps = np.zeros((len(boxes), 2, 3))
+    warps, aspect = np.zeros((len(boxes), 2, 3)), w / h
     for i, (bw, bh) in enumerate(scale):
         # TopdownAffine._fix_aspect_ratio
-        s = np.array([bw, bw * h / w] if bw > bh * w / h else
-                     [bh * w / h, bh], np.float32)
+        s = np.array([bw, bw / aspect] if bw > bh * aspect else
+                     [bh * aspect, bh], scale.dtype)
         rot = 0. if angles is None else -float(angles[i])
         warps[i] = get_warp_matrix(center[i], s, rot, output_size=(w, h))
     return warps

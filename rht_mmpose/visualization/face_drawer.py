@@ -12,6 +12,8 @@ from typing import List, Optional, Sequence
 import cv2
 import numpy as np
 
+from rht_mmpose.utils.face_geometry import landmark_box
+
 _BOUNDARY_COLORS = [(255, 140, 0), (0, 200, 255), (0, 255, 120),
                     (255, 80, 200), (255, 255, 0), (160, 120, 255)]  # RGB
 
@@ -43,8 +45,8 @@ def boundary_polylines(keypoints: np.ndarray,
 
 def face_size(keypoints: np.ndarray) -> float:
     """Size of a face in pixels: the diagonal of its landmark box."""
-    kp = np.asarray(keypoints, np.float64).reshape(-1, 2)
-    return float(np.linalg.norm(kp.max(0) - kp.min(0)))
+    box = landmark_box(np.reshape(keypoints, (-1, 2)))
+    return float(np.linalg.norm(box[2:] - box[:2]))
 
 
 def mark_sizes(size: float, radius_per_100px: float = 1.0,

@@ -1,10 +1,4 @@
-"""Random Gaussian blur (RHT recipe: 30%).
-
-MMPose 1.3.2 has no grey, blur or occlusion transform of its own (only
-``Albumentation``, which would pull albumentations and scikit-image into the
-environment), so the RHT recipe's three are small OpenCV transforms. They
-work on ``results['img']`` (H, W, 3) BGR uint8 and leave the keypoints alone.
-"""
+"""Random Gaussian blur (RHT recipe: 30%; see random_grayscale.py)."""
 from typing import Tuple
 
 import cv2
@@ -12,10 +6,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmpose.registry import TRANSFORMS
 
-
-def _check_prob(prob: float) -> None:
-    if not 0. <= prob <= 1.:
-        raise ValueError(f'prob {prob} must be in [0, 1]')
+from .random_grayscale import check_prob
 
 
 @TRANSFORMS.register_module()
@@ -31,7 +22,7 @@ class RandomGaussianBlur(BaseTransform):
     def __init__(self,
                  prob: float = 0.3,
                  sigma_range: Tuple[float, float] = (0.5, 2.0)) -> None:
-        _check_prob(prob)
+        check_prob(prob)
         if not 0 < sigma_range[0] <= sigma_range[1]:
             raise ValueError(f'sigma_range {sigma_range} must be increasing '
                              f'and positive')

@@ -2,8 +2,9 @@
 
 MMPose 1.3.2 has no grey, blur or occlusion transform of its own (only
 ``Albumentation``, which would pull albumentations and scikit-image into the
-environment), so the RHT recipe's three are small OpenCV transforms. They
-work on ``results['img']`` (H, W, 3) BGR uint8 and leave the keypoints alone.
+environment), so the RHT recipe's three (this, ``RandomGaussianBlur``,
+``RandomOcclusion``) are small OpenCV transforms. They work on
+``results['img']`` (H, W, 3) BGR uint8 and leave the keypoints alone.
 """
 import cv2
 import numpy as np
@@ -11,7 +12,8 @@ from mmcv.transforms import BaseTransform
 from mmpose.registry import TRANSFORMS
 
 
-def _check_prob(prob: float) -> None:
+def check_prob(prob: float) -> None:
+    """The probability of a random transform, in [0, 1]."""
     if not 0. <= prob <= 1.:
         raise ValueError(f'prob {prob} must be in [0, 1]')
 
@@ -25,7 +27,7 @@ class RandomGrayscale(BaseTransform):
     """
 
     def __init__(self, prob: float = 0.2) -> None:
-        _check_prob(prob)
+        check_prob(prob)
         self.prob = prob
 
     def transform(self, results: dict) -> dict:

@@ -1,20 +1,12 @@
-"""Random rectangle occlusion (RHT recipe: 40%).
-
-MMPose 1.3.2 has no grey, blur or occlusion transform of its own (only
-``Albumentation``, which would pull albumentations and scikit-image into the
-environment), so the RHT recipe's three are small OpenCV transforms. They
-work on ``results['img']`` (H, W, 3) BGR uint8 and leave the keypoints alone.
-"""
+"""Random rectangle occlusion (RHT recipe: 40%; see random_grayscale.py)."""
 from typing import Optional, Tuple
 
 import numpy as np
 from mmcv.transforms import BaseTransform
 from mmpose.registry import TRANSFORMS
 
-
-def _check_prob(prob: float) -> None:
-    if not 0. <= prob <= 1.:
-        raise ValueError(f'prob {prob} must be in [0, 1]')
+from ...utils.face_geometry import landmark_box
+from .random_grayscale import check_prob
 
 
 @TRANSFORMS.register_module()
@@ -40,7 +32,7 @@ class RandomOcclusion(BaseTransform):
                  prob: float = 0.4,
                  area_range: Tuple[float, float] = (0.05, 0.25),
                  aspect_range: Tuple[float, float] = (0.5, 2.0)) -> None:
-        _check_prob(prob)
+        check_prob(prob)
         if not 0 < area_range[0] <= area_range[1] <= 1:
             raise ValueError(f'area_range {area_range} must be in (0, 1]')
         self.prob = prob
@@ -57,7 +49,7 @@ class RandomOcclusion(BaseTransform):
                 vis = np.asarray(vis).reshape(kpts.shape[0], -1)[0] > 0
                 pts = pts[vis]
             if len(pts):
-                return np.concatenate([pts.min(0), pts.max(0)])
+                return landmark_box(pts)
         if results.get('bbox') is not None:
             return np.asarray(results['bbox'], np.float32).reshape(-1, 4)[0]
         return np.array([0, 0, w - 1, h - 1], np.float32)

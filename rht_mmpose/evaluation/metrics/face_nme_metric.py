@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import os.path as osp
+import warnings
 from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
@@ -20,7 +21,8 @@ from mmpose.registry import METRICS
 from rht_mmpose.codecs.face_schemes import (FACE_SCHEMES, find_face_scheme,
                                             scheme_for_dataset_name)
 from rht_mmpose.evaluation.functional import auc_fr, eye_distance
-from rht_mmpose.utils import atomic_write_text
+from rht_mmpose.utils.io import (atomic_write_json, atomic_write_text,
+                                 jsonable)
 
 NORM_MODES = ('inter_ocular', 'inter_pupil', 'box', 'diagonal', 'box_size')
 NORM_ABBR = {
@@ -565,7 +567,9 @@ class FaceNMEMetric(NME):
                 h = bboxes[:, 3] - bboxes[:, 1]
             else:
                 big = np.where(mask[..., None], gt, np.nan)  # (N, K, D)
-                with np.errstate(all='ignore'), _quiet():
+                # an all-NaN face (nothing visible): nanmax warns, gives NaN
+                with np.errstate(all='ignore'), warnings.catch_warnings():
+                    warnings.simplefilter('ignore', RuntimeWarning)
                     w = np.nanmax(big[..., 0], 1) - np.nanmin(big[..., 0], 1)
                     h = np.nanmax(big[..., 1], 1) - np.nanmin(big[..., 1], 1)
             out[mode] = (np.sqrt(w * h) if mode == 'box' else np.sqrt(w * w +
@@ -634,7 +638,7 @@ class FaceNMEMetric(NME):
 
         self.last_per_image = [
             dict(
-                img_id=_jsonable(r['img_id']),
+                img_id=jsonable(r['img_id']),
                 img_path=r['img_path'],
                 nme={m: _nan_to_none(nme[m][i]) for m in self.norm_modes},
                 subsets=list(r['subsets'])) for i, r in enumerate(results)
@@ -687,7 +691,7 @@ class FaceNMEMetric(NME):
                      for k, v in metrics.items()},
             images=self.last_per_image)
         json_path = f'{prefix}.per_image.json'
-        atomic_write_text(json.dumps(payload, indent=1), json_path)
+        atomic_write_json(payload, json_path, indent=1)
 
         buf = io.StringIO()
         writer = csv.writer(buf)
@@ -704,19 +708,6 @@ class FaceNMEMetric(NME):
         logger.info(f'FaceNMEMetric: per-image errors saved to {json_path} '
                     f'and {csv_path}')
         return [json_path, csv_path]
-
-
-class _quiet:
-    """Silence numpy's all-NaN RuntimeWarning inside ``nanmax``."""
-
-    def __enter__(self):
-        import warnings
-        self._ctx = warnings.catch_warnings()
-        self._ctx.__enter__()
-        warnings.simplefilter('ignore', RuntimeWarning)
-
-    def __exit__(self, *exc):
-        return self._ctx.__exit__(*exc)
 
 
 def _box_size_of(ds: dict) -> float:
@@ -750,8 +741,3 @@ def _nan_to_none(v):
     v = float(v)
     return None if not np.isfinite(v) else v
 
-
-def _jsonable(v):
-    if isinstance(v, np.generic):
-        return v.item()
-    return v
