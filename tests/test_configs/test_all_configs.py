@@ -10,6 +10,7 @@ model is built once.
 """
 import copy
 import glob
+import re
 import os
 import os.path as osp
 import warnings
@@ -49,7 +50,13 @@ def is_local(name):
     if name.split(os.sep)[0] in ('experiments', 'smoke'):
         return True
     with open(osp.join(CONFIG_DIR, name)) as f:
-        return "_base_ = ['experiments/" in f.read()
+        text = f.read()
+    if "_base_ = ['experiments/" in text:
+        return True
+    # a shipped config built on another shipped one (its baseline twin)
+    sibling = re.search(r"_base_ = \['\./([\w.]+)'\]", text)
+    return sibling is not None and is_local(
+        osp.join(osp.dirname(name), sibling.group(1)))
 
 
 def load(name):

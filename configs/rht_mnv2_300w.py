@@ -1,0 +1,45 @@
+# RHT-MNv2 as shipped: RHT + correspondence loss on an ImageNet MobileNetV2
+# at 192x192, its own 48-face reference pool (the 10 best STM matches
+# averaged) and its linear shape refiner, as tools/test.py evaluates it and
+# as the demo and the API run it: ground-truth landmark boxes, flip test,
+# every reference from the model itself, on the 300-W common subset (HELEN
+# test 330 + LFPW test 224), each part reported on its own. Trained with
+# experiments/rht_mnv2_match_300w2012_cpu.py.
+#   python tools/test.py configs/rht_mnv2_300w.py checkpoints/rht_mnv2_300w.pth
+_base_ = ['experiments/rht_mnv2_match_300w2012_cpu.py']
+
+load_from = None  # the weights are the checkpoint given to tools/test.py
+# what MMPose's inferencer reads (MMPoseInferencer(pose2d=this file, ...))
+dataset_type = 'Face300WPtsDataset'
+data_mode = 'topdown'
+
+model = dict(
+    # the trained weights come with the checkpoint: no ImageNet file needed
+    backbone=dict(init_cfg=None),
+    test_cfg=dict(ref_mode='stm_match', num_refs=10),
+    shape_refiner=dict(
+        type='LinearShapeRefiner', num_keypoints=68, anchors=(36, 45)))
+
+test_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='GetBBoxCenterScale', padding=1.25),
+    dict(type='TopdownAffine', input_size={{_base_.codec.input_size}}),
+    dict(
+        type='PackPoseInputs',
+        meta_keys=('id', 'img_id', 'img_path', 'ori_shape', 'img_shape',
+                   'input_size', 'input_center', 'input_scale', 'flip',
+                   'flip_direction', 'flip_indices', 'dataset_name',
+                   'subset')),
+]
+test_dataloader = dict(
+    batch_size=16,
+    num_workers=1,
+    dataset=dict(
+        _delete_=True,
+        type='Face300WPtsDataset',
+        data_root={{_base_.data_root}},
+        pts_folders=['helen/testset', 'lfpw/testset'],
+        cache_dir={{_base_.cache_dir}},
+        test_mode=True,
+        pipeline=test_pipeline))
+test_evaluator = dict(subset_tags=['helen', 'lfpw'])
