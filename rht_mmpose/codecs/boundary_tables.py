@@ -38,7 +38,7 @@ right corner), 18 chin.
 """
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from .face_schemes import FACE_SCHEMES
+from .face_schemes import FACE_SCHEMES, find_face_scheme
 
 # The layouts live in the one table of keypoint schemes
 # (rht_mmpose/codecs/face_schemes.py); this module keeps its historical view:
@@ -134,37 +134,25 @@ def scheme_from_num_keypoints(num_keypoints: int,
 
 
 def boundary_scheme_from_metainfo(metainfo: dict) -> str:
-    """Boundary scheme of a dataset from its MMPose metainfo.
-
-    Uses ``dataset_name`` when it is a known face dataset and checks its
-    ``num_keypoints``; any other name is resolved by the keypoint count
-    alone (COCO-WholeBody face, 68 points -> ``'300w'``).
-
-    Args:
-        metainfo (dict): A dataset's ``metainfo`` (``dataset_name``,
-            ``num_keypoints``).
-
-    Returns:
-        str: One of ``'300w'``, ``'wflw'``, ``'cofw'``, ``'aflw'``.
-
-    Raises:
-        ValueError: naming the dataset and its keypoint count when no layout
-            fits (e.g. LaPa, 106 points).
-    """
+    """Boundary scheme of a dataset from its MMPose metainfo
+    (``dataset_name``, ``num_keypoints``): :func:`find_face_scheme` (a
+    known name checked against its count, any other resolved by the count,
+    e.g. COCO-WholeBody face, 68 points -> ``'300w'``), for a scheme with a
+    boundary layout; a ValueError names the dataset and its count
+    otherwise (e.g. LaPa, 106 points)."""
     name = metainfo.get('dataset_name')
     k = metainfo.get('num_keypoints')
     if k is None:
         raise ValueError(f'metainfo of dataset {name!r} has no num_keypoints')
-    k = int(k)
-    scheme = DATASET_TO_SCHEME.get(str(name).lower()) if name else None
-    if scheme is not None:
-        if scheme_num_keypoints(scheme) != k:
-            raise ValueError(
-                f'dataset {name!r} has {k} keypoints, expected '
-                f'{scheme_num_keypoints(scheme)} for boundary scheme '
-                f'{scheme!r}')
-        return scheme
-    return scheme_from_num_keypoints(k, dataset_name=name)
+    try:
+        scheme = find_face_scheme(int(k), name)
+    except ValueError:
+        if name is not None and str(name).lower() in DATASET_TO_SCHEME:
+            raise  # a known dataset with another count
+        scheme = None
+    if scheme not in BOUNDARY_TABLES:
+        return scheme_from_num_keypoints(int(k), dataset_name=name)
+    return scheme
 
 
 def channel_count(scheme: str) -> Tuple[int, int]:

@@ -9,8 +9,7 @@ make a 48-face pool 30 MB).
 
 Note:
     - N: faces in the pool
-    - B: targets
-    - k: references per target
+    - B: faces asked for
     - K, P: landmarks, boundaries (C = K + P heatmap channels)
     - R: reference size (the head's ``ref_size``)
     - D: descriptor length (the head's ``ref_channels[0]``)
@@ -40,16 +39,6 @@ class ReferencePool(nn.Module):
     (N, D) float32 (:meth:`RHTHead.global_descriptor` of each face, for
     ``'descriptor'`` selection). ``heatmaps`` (N, C, R, R) float16 is
     rendered from the keypoints with the codec given to :meth:`set_codec`.
-
-    Selection (``mode``, the estimator's ``test_cfg.ref_mode``; the words
-    of :mod:`.reference_selection`):
-
-    - ``'descriptor'``: the k faces whose descriptors have the highest
-      cosine with the target's;
-    - ``'stm_match'``: the k faces whose key patches best match the
-      target's query patches (:meth:`match_scores`);
-    - ``'fixed'``: pool indices ``ref_index``;
-    - ``'random'``: k random faces.
 
     Args:
         ref_size (int): R
