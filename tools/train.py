@@ -3,17 +3,16 @@
 import argparse
 import os
 import os.path as osp
-import sys
 
 import torch
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner, find_latest_checkpoint
 
-# Registers rht_mmpose even when a config forgets custom_imports.
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-import rht_mmpose  # noqa: E402,F401
-from rht_mmpose.engine import prepare_run  # noqa: E402
-from rht_mmpose.utils import check_config_paths  # noqa: E402
+# the installed package; importing it registers rht_mmpose even when a
+# config forgets custom_imports
+import rht_mmpose  # noqa: F401
+from rht_mmpose.engine import prepare_run
+from rht_mmpose.utils import check_config_paths
 
 
 def parse_args():

@@ -23,6 +23,9 @@ BIN_DIR = osp.dirname(sys.executable)
 def env(data_root: str, **extra) -> dict:
     e = dict(os.environ, RHT_DATA_ROOT=data_root, PYTHONUNBUFFERED='1',
              OMP_NUM_THREADS='1', **extra)
+    # configs import the test-only faults as tests.test_engine.fault_injection
+    e['PYTHONPATH'] = os.pathsep.join(
+        p for p in (REPO_ROOT, e.get('PYTHONPATH')) if p)
     e['PATH'] = BIN_DIR + os.pathsep + e.get('PATH', '')
     return e
 
