@@ -394,12 +394,16 @@ def test_heatmap_baselines_flip_exact():
 
 # ----------------------------------------------------------- model choice
 def _all_paper_configs():
+    """The paper's configs: not the shipped models' configs beside them,
+    which are our own experiments' (test_all_configs.is_local)."""
+    from tests.test_configs.test_all_configs import is_local
     out = []
     for sub in ('', 'baselines', 'ablations'):
         d = osp.join(REPO, 'configs', sub)
         out += [
             osp.join(sub, f) for f in sorted(os.listdir(d))
             if f.endswith('.py') and (sub or f.startswith('rht_'))
+            and not is_local(osp.join(sub, f))
         ]
     return out
 
