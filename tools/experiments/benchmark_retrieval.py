@@ -117,7 +117,7 @@ def main():
     from mmengine.registry import init_default_scope
     import rht_mmpose  # noqa: F401
     from rht_mmpose.datasets.sift_similarity import SiftFaceIndex
-    # the script's own folder is on sys.path when run as a script
+    # a sibling script: Python finds it beside this one when run as a script
     from retrieval_index import (FaceRetrievalIndex, aggregate_sift,
                                       index_path_for_checkpoint)
     init_default_scope('mmpose')
