@@ -20,6 +20,11 @@ method, measured in the same run.
     # settings), ours (default) and ours (--accurate), in the same run
     python tools/benchmarks/in_the_wild.py \
         --photo ../shared/data/demo_images/t1.jpg
+    # the same photo: another model's default path against the bundled
+    # default's, end to end and the landmark step alone (ms per face)
+    python tools/benchmarks/in_the_wild.py \
+        --photo ../shared/data/demo_images/t1.jpg \
+        --config configs/rht_mnv2_300w.py --checkpoint checkpoints/rht_mnv2_300w.pth
     # the MTCNN box -> landmark box constants, from TRAINING faces only
     python tools/benchmarks/in_the_wild.py --calibrate --num-faces 600
     # tuning choices (rotation, references of the fast path) on the
@@ -200,55 +205,92 @@ def calibrate(root: str, num_faces: int) -> dict:
     return fit
 
 
-def photo_speed(path: str, runs: int = 9) -> None:
-    """Faces/s end to end on one photo: the previous default (Haar boxes,
+def photo_speed(path: str, runs: int = 9, config: str = None,
+                checkpoint: str = None) -> list:
+    """Faces/s end to end on one photo, and the landmark step alone in ms
+    per face, medians of ``runs`` after a warm-up, methods alternating.
+
+    Without ``config``: the previous default (Haar boxes,
     ``inference_faces`` with the model's test settings) as the baseline,
-    then ours (default) and ours (slow), alternating, medians of ``runs``
-    after a warm-up."""
+    ours (default) and ours (slow). With ``config`` / ``checkpoint``: the
+    bundled default as the baseline beside that model, each as
+    ``FaceLandmarker`` builds it by default (MTCNN + its fast path), on
+    the same MTCNN boxes."""
     import cv2
     from rht_mmpose.apis import (HaarFaceDetector, inference_faces,
                                  init_face_model)
     from rht_mmpose.apis.face_landmarker import FaceLandmarker
     img = cv2.imread(path)
     model = init_face_model()
-    haar = HaarFaceDetector()
     fast = FaceLandmarker(model=model)
-    slow = FaceLandmarker(model=model, fast=False)
 
-    def previous():
-        return len(inference_faces(model, img, haar(img)))
-
-    def landmarker(lm):
+    def end_to_end(lm):
         def run():
             boxes, angles = lm.detect(img)
             lm.landmarks(img, boxes, angles)
             return len(boxes)
         return run
 
-    methods = [('previous default (Haar + inference_faces)', previous),
-               ('ours (default: MTCNN + fast path)', landmarker(fast)),
-               ('ours (slow, --accurate)', landmarker(slow))]
-    times = {n: [] for n, _ in methods}
+    def landmark_step(lm):
+        boxes, angles = fast.detect(img)
+
+        def run():
+            lm.landmarks(img, boxes, angles)
+            return len(boxes)
+        return run
+
+    if config is None:
+        haar = HaarFaceDetector()
+        slow = FaceLandmarker(model=model, fast=False)
+
+        def previous():
+            return len(inference_faces(model, img, haar(img)))
+
+        landmarkers = [('ours (default: MTCNN + fast path)', fast),
+                       ('ours (slow, --accurate)', slow)]
+        methods = [('previous default (Haar + inference_faces)', previous,
+                    None)]
+    else:
+        other = FaceLandmarker(
+            model=init_face_model(config, checkpoint))
+        landmarkers = [('bundled default (MTCNN + fast path)', fast),
+                       (f'{osp.basename(config)} (MTCNN + fast path)',
+                        other)]
+        methods = []
+    methods += [(name, end_to_end(lm), landmark_step(lm))
+                for name, lm in landmarkers]
+    times = {n: ([], []) for n, _, _ in methods}
     faces = {}
     for it in range(runs + 1):
-        for name, fn in methods:
-            t = time.perf_counter()
-            faces[name] = fn()
-            if it:  # the first round warms the caches
-                times[name].append(time.perf_counter() - t)
-    print(f'\n{path}: median of {runs} runs, end to end (detector + '
-          f'landmarks)')
-    print('| method | faces | s / image | faces/s | vs previous |')
-    print('| --- | --- | --- | --- | --- |')
-    rows, base = [], None
-    for name, _ in methods:
-        sec = float(np.median(times[name]))
+        for name, whole, step in methods:
+            for fn, store in ((whole, times[name][0]),
+                              (step, times[name][1])):
+                if fn is None:
+                    continue
+                t = time.perf_counter()
+                faces[name] = fn()
+                if it:  # the first round warms the caches
+                    store.append(time.perf_counter() - t)
+    print(f'\n{path}: median of {runs} runs; end to end = detector + '
+          f'landmarks; landmark step on the same MTCNN boxes')
+    print('| method | faces | s / image | faces/s | speed vs first | '
+          'landmark ms / face | speed vs first |')
+    print('| --- | --- | --- | --- | --- | --- | --- |')
+    rows, base_fps, base_ms = [], None, None
+    for name, _, step in methods:
+        sec = float(np.median(times[name][0]))
         fps = faces[name] / sec
-        base = base or fps
+        base_fps = base_fps or fps
+        ms = (float(np.median(times[name][1])) * 1e3 / faces[name]
+              if step is not None else None)
+        base_ms = base_ms or ms
         rows.append(dict(method=name, faces=faces[name], s_per_image=sec,
-                         faces_per_s=fps, vs_previous=fps / base))
+                         faces_per_s=fps, vs_first=fps / base_fps,
+                         landmark_ms_per_face=ms))
+        ms_cells = (f'{ms:.1f} | {base_ms / ms:.2f}x'
+                    if ms is not None else '– | –')
         print(f'| {name} | {faces[name]} | {sec:.3f} | {fps:.1f} | '
-              f'{fps / base:.2f}x |')
+              f'{fps / base_fps:.2f}x | {ms_cells} |')
     return rows
 
 
@@ -281,7 +323,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     root = osp.join(args.data_root, '300w_subset')
     if args.photo:
-        rows = photo_speed(args.photo, args.runs)
+        rows = photo_speed(args.photo, args.runs, args.config,
+                           args.checkpoint)
         if args.out:
             atomic_write_json(rows, args.out, indent=1)
         return 0
