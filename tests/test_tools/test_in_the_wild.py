@@ -134,19 +134,22 @@ def test_photo_speed_on_one_face(data_root, tmp_path):
 
 def test_photo_speed_against_the_bundled_default(data_root, tmp_path):
     """--config / --checkpoint: that model's default path beside the
-    bundled default's, on the same boxes, both timed."""
+    bundled default's, on the same boxes, both timed; --settings add that
+    model under other settings."""
     out = tmp_path / 'photo.json'
     photo = osp.join(data_root, 'demo_images', 'astronaut.png')
     config = osp.join(itw.REPO, 'configs', 'trans_res18_s_300w.py')
     checkpoint = osp.join(itw.REPO, 'checkpoints', 'trans_res18_s_300w.pth')
     assert itw.main(['--photo', photo, '--runs', '1', '--config', config,
-                     '--checkpoint', checkpoint, '--out', str(out)]) == 0
+                     '--checkpoint', checkpoint, '--settings', 'no_flip',
+                     '--out', str(out)]) == 0
     rows = json.load(open(out))
     assert [r['method'] for r in rows] == [
         'bundled default (MTCNN + fast path)',
-        'trans_res18_s_300w.py (MTCNN + fast path)'
+        'trans_res18_s_300w.py (MTCNN + fast path)',
+        'trans_res18_s_300w.py (no_flip)'
     ]
-    assert [r['faces'] for r in rows] == [1, 1]
+    assert [r['faces'] for r in rows] == [1, 1, 1]
     assert all(r['landmark_ms_per_face'] > 0 for r in rows)
     assert rows[1]['vs_first'] == pytest.approx(
         rows[1]['faces_per_s'] / rows[0]['faces_per_s'])

@@ -38,6 +38,7 @@ import os
 import os.path as osp
 import sys
 import time
+from typing import Sequence
 
 import numpy as np
 
@@ -169,6 +170,11 @@ SETTINGS = {
     'refs3': dict(num_refs=3),
     'refs5': dict(num_refs=5),
     'refs10': dict(num_refs=10),
+    # without the flip test (half the forward passes)
+    'no_flip': dict(flip_test=False),
+    'refs1_no_flip': dict(num_refs=1, flip_test=False),
+    'refs2_no_flip': dict(num_refs=2, flip_test=False),
+    'refs3_no_flip': dict(num_refs=3, flip_test=False),
     # the fast path choosing its references by descriptor instead
     'descriptor': dict(ref_mode='descriptor'),
 }
@@ -206,7 +212,7 @@ def calibrate(root: str, num_faces: int) -> dict:
 
 
 def photo_speed(path: str, runs: int = 9, config: str = None,
-                checkpoint: str = None) -> list:
+                checkpoint: str = None, settings: Sequence[str] = ()) -> list:
     """Faces/s end to end on one photo, and the landmark step alone in ms
     per face, medians of ``runs`` after a warm-up, methods alternating.
 
@@ -215,7 +221,8 @@ def photo_speed(path: str, runs: int = 9, config: str = None,
     ours (default) and ours (slow). With ``config`` / ``checkpoint``: the
     bundled default as the baseline beside that model, each as
     ``FaceLandmarker`` builds it by default (MTCNN + its fast path), on
-    the same MTCNN boxes."""
+    the same MTCNN boxes, and that model with each of ``settings``
+    (names of :data:`SETTINGS`)."""
     import cv2
     from rht_mmpose.apis import (HaarFaceDetector, inference_faces,
                                  init_face_model)
@@ -251,11 +258,13 @@ def photo_speed(path: str, runs: int = 9, config: str = None,
         methods = [('previous default (Haar + inference_faces)', previous,
                     None)]
     else:
-        other = FaceLandmarker(
-            model=init_face_model(config, checkpoint))
+        other = init_face_model(config, checkpoint)
         landmarkers = [('bundled default (MTCNN + fast path)', fast),
                        (f'{osp.basename(config)} (MTCNN + fast path)',
-                        other)]
+                        FaceLandmarker(model=other))]
+        landmarkers += [(f'{osp.basename(config)} ({name})',
+                         FaceLandmarker(model=other, **SETTINGS[name]))
+                        for name in settings if name != 'default']
         methods = []
     methods += [(name, end_to_end(lm), landmark_step(lm))
                 for name, lm in landmarkers]
@@ -324,7 +333,7 @@ def main(argv=None) -> int:
     root = osp.join(args.data_root, '300w_subset')
     if args.photo:
         rows = photo_speed(args.photo, args.runs, args.config,
-                           args.checkpoint)
+                           args.checkpoint, args.settings)
         if args.out:
             atomic_write_json(rows, args.out, indent=1)
         return 0
