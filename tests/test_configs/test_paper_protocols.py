@@ -24,7 +24,8 @@ import rht_mmpose  # noqa: F401
 from mmpose.models.utils.tta import flip_heatmaps
 from mmpose.registry import DATASETS, KEYPOINT_CODECS, METRICS, TRANSFORMS
 from rht_mmpose.codecs.face_schemes import get_face_scheme
-from rht_mmpose.datasets.face_train_val_split import train_val_indices
+from rht_mmpose.datasets.face_train_val_split import (apply_val_split,
+                                                      train_val_indices)
 from rht_mmpose.utils.face_geometry import shift_heatmaps_right
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -40,7 +41,9 @@ def load(rel):
     cwd = os.getcwd()
     os.chdir(REPO)
     try:
-        return Config.fromfile(osp.join(REPO, 'configs', rel))
+        # what tools/train.py and tools/test.py run
+        return apply_val_split(
+            Config.fromfile(osp.join(REPO, 'configs', rel)))
     finally:
         os.chdir(cwd)
 
@@ -464,6 +467,13 @@ def test_val_split_config_pool_without_val_faces(tmp_path):
     assert cfg.test_dataloader.dataset.dataset == \
         paper.test_dataloader.dataset.dataset
     assert cfg.test_evaluator == paper.test_evaluator
+    # the declaration is all a val_split file adds to its paper config
+    raw = Config.fromfile(osp.join(REPO, 'configs', 'val_split',
+                                   'rht_res50_wflw_val.py'))
+    assert raw.val_split == dict(val_fraction=0.05, seed=0, val_interval=10)
+    raw.pop('val_split')
+    assert raw.to_dict() == paper.to_dict()
+    assert apply_val_split(paper).to_dict() == paper.to_dict()
 
 
 # --------------------------------------------------------- COFW occlusion
