@@ -22,6 +22,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ..models.utils import ReferenceFeatures
 from ..utils.errors import FaceInputError
 from ..utils.face_geometry import (crop_faces, crop_warps, flip_shift,
                                    fuse_flipped, invert_warps,
@@ -55,18 +56,17 @@ class TargetNet(nn.Module):
 
 class HeadNet(nn.Module):
     """F_G, Q, a reference's K and V (1x, 2x, 4x) -> heatmaps
-    (B, K + P, 4H, 4W): what :meth:`RHTHead._forward` does with features
-    from the pool cache."""
+    (B, K + P, 4H, 4W): :meth:`RHTHead.fuse_reference` on features from
+    the pool cache."""
 
     def __init__(self, model: nn.Module):
         super().__init__()
         self.head = model.head
 
     def forward(self, fg, query, key, value_1x, value_2x, value_4x):
-        head, values = self.head, [value_1x, value_2x, value_4x]
-        soft = head.stm(query, key, values)[0] if head.use_stm else None
-        hard = head.htm(query, key, values)[0] if head.use_htm else None
-        return head.neck(fg, soft, hard)
+        return self.head.fuse_reference(
+            fg, query,
+            ReferenceFeatures(key, [value_1x, value_2x, value_4x]))[0]
 
 
 HEAD_INPUTS = ('fg', 'query', 'key', 'value_1x', 'value_2x', 'value_4x')
@@ -94,7 +94,7 @@ def export_graphs(model: nn.Module, out_dir: str,
     with torch.no_grad():
         fg, query = target(crops)
         key, values = model.reference_pool.features(
-            head, torch.zeros(2, dtype=torch.long), torch.float32,
+            torch.zeros(2, dtype=torch.long), torch.float32,
             torch.device('cpu'))
     paths = {}
     jobs = [
@@ -213,7 +213,7 @@ class OnnxBackend:
         """K and V of every pool face (of its flip), numpy, from the
         pool's own cache."""
         key, values = self.pool.features(
-            self.model.head, torch.arange(len(self.pool)), torch.float32,
+            torch.arange(len(self.pool)), torch.float32,
             torch.device('cpu'), perm=self.perm if flipped else None)
         return [key.numpy()] + [v.numpy() for v in values]
 

@@ -2,10 +2,12 @@
 and 4 real HELEN test faces."""
 import json
 import os.path as osp
+from dataclasses import replace
 
 import pytest
 import torch
 
+from rht_mmpose.models.utils import ReferenceBatch
 from tests.conftest import REPO_ROOT, load_script
 
 TOOL = osp.join(REPO_ROOT, 'tools', 'analysis', 'reference_branch_report.py')
@@ -84,17 +86,16 @@ def test_stm_index_hits_hand_built():
     hm = torch.zeros(1, 3, 32, 32)
     for m, (y, x) in enumerate([(2, 3), (17, 9), (25, 30)]):
         hm[0, m, y, x] = 1.  # cells (0, 0), (4, 2), (6, 7) of the 8x8 grid
-    same = dict(target_small=img, ref_img=img, ref_heatmaps=hm,
-                target_heatmaps=hm)
+    same = ReferenceBatch(target_small=img, ref_img=img, ref_heatmaps=hm)
     with torch.no_grad():
         # the same image: every patch's best match is itself
-        assert report.stm_index_hits(head, same) == ([1.0], [1.0])
+        assert report.stm_index_hits(head, same, hm) == ([1.0], [1.0])
         # the reference's landmarks one cell lower: never exact, all near
-        shifted = dict(same, ref_heatmaps=hm.roll(4, dims=2))
-        assert report.stm_index_hits(head, shifted) == ([0.0], [1.0])
+        shifted = replace(same, ref_heatmaps=hm.roll(4, dims=2))
+        assert report.stm_index_hits(head, shifted, hm) == ([0.0], [1.0])
         # landmark 2 outside the reference: two landmarks counted
-        missing = dict(same, ref_heatmaps=hm * torch.tensor(
+        missing = replace(same, ref_heatmaps=hm * torch.tensor(
             [1., 1., 0.3]).view(1, 3, 1, 1))
-        missing['ref_heatmaps'][0, 1] = hm[0, 1].roll(12, dims=0)
-        exact, near = report.stm_index_hits(head, missing)
+        missing.ref_heatmaps[0, 1] = hm[0, 1].roll(12, dims=0)
+        exact, near = report.stm_index_hits(head, missing, hm)
         assert exact == [0.5] and near == [0.5]

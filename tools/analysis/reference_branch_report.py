@@ -132,10 +132,8 @@ def evaluate(model, self_paired, train_paired, face_ids, batch_size, seed,
             random_refs = refs(train_paired.get_reference, random_ids)
             self_refs = refs(self_paired.get_reference, rows)
             if getattr(head, 'use_stm', False):
-                exact, near = stm_index_hits(
-                    head,
-                    dict(random_refs,
-                         target_heatmaps=self_refs['ref_heatmaps']))
+                exact, near = stm_index_hits(head, random_refs,
+                                             self_refs.ref_heatmaps)
                 hits['exact'] += exact
                 hits['within_one_cell'] += near
             for cond in CONDITIONS:
@@ -153,16 +151,16 @@ def evaluate(model, self_paired, train_paired, face_ids, batch_size, seed,
     return errors, hits
 
 
-def stm_index_hits(head, refs):
+def stm_index_hits(head, refs, target_heatmaps):
     """Per face: share of landmarks (visible in target and reference)
     whose STM index lands on the reference's cell of the same landmark,
     exactly and within one cell.
 
     Args:
         head (RHTHead): with STM
-        refs (dict): the head's refs (``target_small``, ``ref_img``,
-            ``ref_heatmaps``) plus ``target_heatmaps``, the target's own
-            ground-truth heatmaps at R, (B, K + P, R, R)
+        refs (ReferenceBatch): the head's references
+        target_heatmaps (Tensor): the targets' own ground-truth heatmaps
+            at R, (B, K + P, R, R)
 
     Returns:
         tuple: (exact, within_one_cell), lists of B floats (nan where no
@@ -170,12 +168,12 @@ def stm_index_hits(head, refs):
     """
     import torch
     k = head.num_keypoints
-    query = head.image_extractor(refs['target_small'])[0]  # (B, C, H, W)
-    key = head.image_extractor(refs['ref_img'])[0]
+    query = head.extract_query(refs.target_small)  # (B, C, H, W)
+    key = head.extract_query(refs.ref_img)
     _, index = head.stm.correlate(query, key)  # (B, N)
     h, w = query.shape[-2:]
-    target_hm = refs['target_heatmaps'][:, :k]
-    ref_hm = refs['ref_heatmaps'][:, :k]
+    target_hm = target_heatmaps[:, :k]
+    ref_hm = refs.ref_heatmaps[:, :k]
     target_cells = head.heatmap_cells(target_hm, (h, w))  # (B, K)
     ref_cells = head.heatmap_cells(ref_hm, (h, w))
     picked = index.gather(1, target_cells)  # (B, K) reference cells

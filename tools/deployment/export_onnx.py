@@ -82,10 +82,8 @@ class RHTExportWrapper(nn.Module):
         r = self.model.head.ref_size
         feats = self.model.extract_feat(img)
         target_small = F.interpolate(img, size=(r, r), mode='area')
-        refs = dict(
-            target_small=target_small,
-            ref_img=ref_img,
-            ref_heatmaps=ref_heatmaps)
+        from rht_mmpose.models.utils import ReferenceBatch
+        refs = ReferenceBatch(target_small, ref_img, ref_heatmaps)
         return tuple(_flatten(self.model.head.forward(feats, refs)))
 
 
@@ -120,7 +118,7 @@ def prepare_face(model: nn.Module, image: str) -> Tuple[tuple, List[str]]:
         return (inputs, ), ['input']
     with torch.no_grad():
         ref = model.get_references(inputs, samples)[0]
-    return (inputs, ref['ref_img'], ref['ref_heatmaps']), \
+    return (inputs, ref.ref_img, ref.ref_heatmaps), \
         ['input', 'ref_img', 'ref_heatmaps']
 
 

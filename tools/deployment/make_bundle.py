@@ -158,7 +158,7 @@ def main():
         # a pool that came with the checkpoint (e.g. through a training
         # stage's load_from) has descriptors of the weights it was made
         # with: recompute them with these
-        model.reference_pool.update_descriptors(model.head)
+        model.reference_pool.update_descriptors()
     cfg = copy.deepcopy(model.cfg)
     # the bundle is the weights: a stage-2 config's load_from (its stage-1
     # checkpoint, not shipped) must not follow it into a fine-tune

@@ -257,10 +257,9 @@ def worker_model(args) -> dict:
                 and model.test_cfg.get('cache_pool_features', True):
             perm = model.head.channel_flip_indices(flip_indices_300w())
             idx = torch.arange(model.pool_size)
-            model.reference_pool.features(model.head, idx, inputs.dtype,
-                                          inputs.device)
+            model.reference_pool.features(idx, inputs.dtype, inputs.device)
             if model.test_cfg.get('flip_test', False):
-                model.reference_pool.features(model.head, idx, inputs.dtype,
+                model.reference_pool.features(idx, inputs.dtype,
                                               inputs.device, perm)
     if device.startswith('cuda'):
         torch.cuda.reset_peak_memory_stats()

@@ -1,5 +1,5 @@
 """RHT head: reference branch (extractors, STM, HTM) and MSFFM fusion."""
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -13,10 +13,10 @@ from mmpose.utils.tensor_utils import to_numpy
 from mmpose.utils.typing import (ConfigType, Features, OptConfigType,
                                  OptSampleList, Predictions)
 from rht_mmpose.utils.face_geometry import flip_shift, fuse_flipped
+from ..utils.reference_batch import ReferenceBatch, ReferenceFeatures
 from ..utils.soft_transformer import SoftTransformer
 
-RefDict = Dict[str, Tensor]
-OptRefs = Optional[Union[RefDict, Sequence[RefDict]]]
+OptRefs = Optional[Union[ReferenceBatch, Sequence[ReferenceBatch]]]
 
 
 @MODELS.register_module()
@@ -31,21 +31,14 @@ class RHTHead(BaseHead):
     K landmark + P boundary heatmaps.
 
     What differs from :class:`HeatmapHead`: ``forward``, ``loss`` and
-    ``predict`` take ``refs``, a dict of normalised tensors built by
-    :class:`RHTPoseEstimator`::
-
-        target_small  (B, 3, R, R)      the target image at 128x128
-        ref_img       (B, 3, R, R)      the reference image
-        ref_heatmaps  (B, K + P, R, R)  the reference's heatmaps
-
-    Optional keys carry features already extracted (the estimator's pool
-    cache): ``query`` (B, C_1x, H, W), ``key`` (B, C_1x, H, W), ``values``
-    (list of 3: 1x, 2x, 4x) and ``flipped`` (a dict of the same keys for
-    the flipped images of the flip test); missing ones are extracted.
-    (``predict`` also takes a list of such dicts and averages the heatmaps of
-    the references). ``loss`` returns ``loss_kpt`` (landmark + boundary L2),
-    ``loss_trans`` (L1 of ``F_E * A - F_S``) and ``acc_pose``; only the K
-    landmark channels are decoded.
+    ``predict`` take ``refs``, a :class:`ReferenceBatch` built by
+    :class:`RHTPoseEstimator` (the target at R, the reference image and
+    heatmaps, and the features the pool cache already has; missing ones
+    are extracted). ``forward`` and ``predict`` also take a list of them
+    and average the heatmaps of the references. ``loss`` returns
+    ``loss_kpt`` (landmark + boundary L2), ``loss_trans`` (L1 of
+    ``F_E * A - F_S``) and ``acc_pose``; only the K landmark channels are
+    decoded.
 
     With ``with_reference=False`` the reference branch is not built and the
     head is the plain Trans-R / Trans-H heatmap head (deconvolutions from
@@ -247,7 +240,7 @@ class RHTHead(BaseHead):
         return self.image_extractor(images)[0]
 
     def extract_reference(self, ref_img: Tensor,
-                          ref_heatmaps: Tensor) -> Tuple[Tensor, List[Tensor]]:
+                          ref_heatmaps: Tensor) -> ReferenceFeatures:
         """Key and values of references (what the pool cache stores).
 
         Args:
@@ -255,10 +248,10 @@ class RHTHead(BaseHead):
             ref_heatmaps (Tensor): (B, K + P, R, R)
 
         Returns:
-            tuple: K (B, C_1x, H, W) and V (list of 3, 1x, 2x, 4x)
+            ReferenceFeatures: K (B, C_1x, H, W) and V (1x, 2x, 4x)
         """
-        return (self.extract_query(ref_img),
-                self.heatmap_extractor(ref_heatmaps))
+        return ReferenceFeatures(self.extract_query(ref_img),
+                                 self.heatmap_extractor(ref_heatmaps))
 
     @staticmethod
     def descriptor_from_query(query: Tensor) -> Tensor:
@@ -281,22 +274,17 @@ class RHTHead(BaseHead):
         feat = self.image_extractor(images)[0]  # (B, C_1x, H, W)
         return self.descriptor_from_query(feat)
 
-    def _check_refs(self, refs: Optional[RefDict],
-                    batch: int) -> Tuple[Tensor, Tensor, Tensor]:
-        if refs is None:
-            raise ValueError('RHTHead(with_reference=True) needs refs with '
-                             'target_small, ref_img and ref_heatmaps')
+    def _check_refs(self, refs: Optional[ReferenceBatch], batch: int) -> None:
+        if not isinstance(refs, ReferenceBatch):
+            raise ValueError('RHTHead(with_reference=True) needs refs, a '
+                             f'ReferenceBatch, got {type(refs).__name__}')
         expected = dict(
             target_small=(batch, 3, self.ref_size, self.ref_size),
             ref_img=(batch, 3, self.ref_size, self.ref_size),
             ref_heatmaps=(batch, self.out_channels, self.ref_size,
                           self.ref_size))
-        out = []
         for name, shape in expected.items():
-            if name not in refs:
-                raise ValueError(f'refs has no {name!r} (keys: '
-                                 f'{sorted(refs)}), expected {shape}')
-            x = refs[name]
+            x = getattr(refs, name)
             if name == 'ref_heatmaps' and x.dim() == 4 \
                     and x.shape[1] != shape[1]:
                 raise ValueError(
@@ -306,46 +294,58 @@ class RHTHead(BaseHead):
             if tuple(x.shape) != shape:
                 raise ValueError(f'{name} has shape {tuple(x.shape)}, '
                                  f'expected {shape}')
-            out.append(x)
-        return tuple(out)
 
     def _forward(self, feats: Tuple[Tensor],
-                 refs: Optional[RefDict]) -> Tuple[Tensor, dict]:
+                 refs: Optional[ReferenceBatch]) -> Tuple[Tensor, dict]:
         """Heatmaps and the intermediate tensors the trans loss needs."""
         fg = feats[-1]  # (B, C_G, h, w)
         if not self.with_reference:
             return self.neck(fg), {}
         b = fg.shape[0]
-        target, ref_img, ref_hm = self._check_refs(refs, b)
+        self._check_refs(refs, b)
+        ref_hm = refs.ref_heatmaps
         # precomputed features (the estimator's pool cache) skip extractors
-        query, key = refs.get('query'), refs.get('key')
-        values = refs.get('values')
-        if query is None and key is None:
+        query = refs.query
+        if refs.features is not None:
+            key, values = refs.features
+        elif query is None:
             # Q and K from one extractor, run once on both images
-            qk = self.image_extractor(torch.cat([target, ref_img]))
+            qk = self.image_extractor(torch.cat([refs.target_small,
+                                                 refs.ref_img]))
             query, key = qk[0][:b], qk[0][b:]  # (B, C_1x, H, W) each
-        else:
-            if query is None:
-                query = self.extract_query(target)
-            if key is None:
-                key = self.extract_query(ref_img)
-        if values is None:
             values = self.heatmap_extractor(ref_hm)  # 1x, 2x, 4x
+        else:
+            key, values = self.extract_reference(refs.ref_img, ref_hm)
+        if query is None:
+            query = self.extract_query(refs.target_small)
+        heatmaps, aux = self.fuse_reference(
+            fg, query, ReferenceFeatures(key, values))
+        return heatmaps, dict(aux, ref_heatmaps=ref_hm)
+
+    def fuse_reference(self, fg: Tensor, query: Tensor,
+                       features: ReferenceFeatures) -> Tuple[Tensor, dict]:
+        """Heatmaps from F_G and the reference transformed by STM (F_S)
+        and HTM (F_E); the ONNX head graph is this method.
+
+        Args:
+            fg (Tensor): F_G, (B, C_G, in_scale*H, in_scale*W)
+            query (Tensor): Q of the targets, (B, C_1x, H, W)
+            features (ReferenceFeatures): K and V of the references
+
+        Returns:
+            tuple: heatmaps (B, K + P, 4H, 4W) and the intermediates the
+            losses read (``query``, ``key``, ``values``, ``soft``,
+            ``hard``, ``conf``)
+        """
+        key, values = features
         soft = hard = conf = None
         if self.use_stm:
             soft, conf, _ = self.stm(query, key, values)
         if self.use_htm:
             hard, _ = self.htm(query, key, values)
-        heatmaps = self.neck(fg, soft, hard)
-        aux = dict(
-            query=query,
-            key=key,
-            values=values,
-            soft=soft,
-            hard=hard,
-            conf=conf,
-            ref_heatmaps=ref_hm)
-        return heatmaps, aux
+        return self.neck(fg, soft, hard), dict(
+            query=query, key=key, values=values, soft=soft, hard=hard,
+            conf=conf)
 
     def forward(self, feats: Tuple[Tensor], refs: OptRefs = None) -> Tensor:
         """Predict heatmaps.
@@ -353,8 +353,8 @@ class RHTHead(BaseHead):
         Args:
             feats (Tuple[Tensor]): encoder output ``(F_G,)``, F_G
                 (B, C_G, in_scale*H, in_scale*W)
-            refs (dict | list[dict], optional): see the class docstring; a
-                list averages the heatmaps over its references
+            refs (ReferenceBatch | list[ReferenceBatch], optional): a list
+                averages the heatmaps over its references
 
         Returns:
             Tensor: heatmaps, (B, K + P, 4H, 4W)
@@ -458,7 +458,7 @@ class RHTHead(BaseHead):
              feats: Tuple[Tensor],
              batch_data_samples: OptSampleList,
              train_cfg: ConfigType = {},
-             refs: Optional[RefDict] = None) -> dict:
+             refs: Optional[ReferenceBatch] = None) -> dict:
         """Losses of a batch.
 
         Args:
@@ -467,7 +467,7 @@ class RHTHead(BaseHead):
                 ``gt_fields.heatmaps`` (K + P, 4H, 4W) and
                 ``gt_instance_labels.keypoint_weights`` (1, K)
             train_cfg (dict): ``compute_acc`` (default True)
-            refs (dict, optional): see the class docstring
+            refs (ReferenceBatch, optional): the references
 
         Returns:
             dict: ``loss_kpt``, ``loss_trans`` (when both STM and HTM are
@@ -534,22 +534,6 @@ class RHTHead(BaseHead):
                              f'indices, expected {self.out_channels}')
         return perm
 
-    @staticmethod
-    def flip_refs(refs: Optional[RefDict],
-                  perm: Sequence[int]) -> Optional[RefDict]:
-        """Horizontally flip the references of the flipped target: both
-        images and the heatmaps (channels permuted by ``perm``)."""
-        if refs is None:
-            return None
-        out = dict(
-            target_small=refs['target_small'].flip(-1),
-            ref_img=refs['ref_img'].flip(-1),
-            ref_heatmaps=refs['ref_heatmaps'].flip(-1)[:, list(perm)])
-        # features of the flipped images, when the estimator has them (pool
-        # cache); features of the unflipped ones never carry over
-        out.update(refs.get('flipped', {}))
-        return out
-
     def predict(self,
                 feats: Features,
                 batch_data_samples: OptSampleList,
@@ -566,8 +550,9 @@ class RHTHead(BaseHead):
                 only), ``shift_heatmap`` (True: MMPose's 1-pixel shift of
                 the flipped heatmaps; a number: that many heatmap pixels,
                 see :func:`fuse_flipped`), ``output_heatmaps``
-            refs (dict | list[dict], optional): references of the unflipped
-                target; a list averages over them
+            refs (ReferenceBatch | list[ReferenceBatch], optional):
+                references of the unflipped target; a list averages over
+                them
 
         Returns:
             InstanceList | (InstanceList, PixelDataList): keypoints
@@ -590,7 +575,8 @@ class RHTHead(BaseHead):
             outs = [
                 fuse_flipped(
                     self.forward(_feats, r),
-                    self.forward(_feats_flip, self.flip_refs(r, perm)), perm,
+                    self.forward(_feats_flip, None if r is None else
+                                 r.flip(perm)), perm,
                     flip_shift(test_cfg)) for r in refs_list
             ]
         else:

@@ -13,6 +13,7 @@ from mmpose.utils.typing import OptConfigType, OptSampleList, SampleList
 from rht_mmpose.utils.face_geometry import preprocessor_normalization
 from rht_mmpose.utils.reference_selection import (check_selection,
                                                   choose_references)
+from ..utils.reference_batch import ReferenceBatch
 
 
 @MODELS.register_module()
@@ -26,8 +27,8 @@ class RHTPoseEstimator(TopdownPoseEstimator):
       input downsampled by ``F.interpolate(mode='area')``;
     - ``data_sample.ref_img`` (3, R, R; BGR 0..255 like the raw ``inputs``)
       is normalised like the inputs and stacked with
-      ``data_sample.ref_heatmaps`` (K + P, R, R) into the ``refs`` of
-      :meth:`RHTHead.forward`;
+      ``data_sample.ref_heatmaps`` (K + P, R, R) into the
+      :class:`ReferenceBatch` of :meth:`RHTHead.forward`;
     - without references in the data samples (``inference_topdown``, the
       demo; or ``test_cfg['use_sample_refs']=False``) the references come
       from the model's :class:`ReferencePool` (``self.reference_pool``,
@@ -91,7 +92,7 @@ class RHTPoseEstimator(TopdownPoseEstimator):
                 **preprocessor_normalization(self.data_preprocessor))
             cfg.update(reference_pool or {})
             self.reference_pool = MODELS.build(cfg)
-            self.reference_pool.set_codec(head.decoder)
+            self.reference_pool.set_head(head)
         self.shape_refiner = None if shape_refiner is None else \
             MODELS.build(shape_refiner)
 
@@ -154,7 +155,7 @@ class RHTPoseEstimator(TopdownPoseEstimator):
         """
         self._check_reference_branch()
         self.reference_pool.set_faces(images_bgr_uint8, keypoints)
-        self.reference_pool.update_descriptors(self.head, batch_size)
+        self.reference_pool.update_descriptors(batch_size)
 
     # ------------------------------------------------------------------
     # references
@@ -184,7 +185,7 @@ class RHTPoseEstimator(TopdownPoseEstimator):
         scores = []
         for start in range(0, len(pool), 16):
             index = torch.arange(start, min(start + 16, len(pool)))
-            keys = pool.features(head, index, query.dtype, query.device)[0] \
+            keys = pool.features(index, query.dtype, query.device).key \
                 if cached else head.extract_query(
                     pool.reference(index, query)[0])
             # keys: (16, C_1x, H, W) -> (B, 16) mean confidences
@@ -213,7 +214,8 @@ class RHTPoseEstimator(TopdownPoseEstimator):
     def get_references(self,
                        inputs: Tensor,
                        data_samples: OptSampleList,
-                       training: bool = False) -> Optional[List[dict]]:
+                       training: bool = False
+                       ) -> Optional[List[ReferenceBatch]]:
         """Build the ``refs`` of :meth:`RHTHead.forward`.
 
         Args:
@@ -224,10 +226,9 @@ class RHTPoseEstimator(TopdownPoseEstimator):
                 without one
 
         Returns:
-            List[dict] | None: one dict per reference (k of them from the
-            pool with ``num_refs``), each with ``target_small``, ``ref_img``
-            (B, 3, R, R) and ``ref_heatmaps`` (B, K + P, R, R); None without
-            a reference branch
+            List[ReferenceBatch] | None: one per reference (k of them from
+            the pool with ``num_refs``), with the pool's cached features
+            when it has them; None without a reference branch
         """
         if not self.with_reference:
             return None
@@ -242,12 +243,8 @@ class RHTPoseEstimator(TopdownPoseEstimator):
                 inputs.device)
             ref_hm = torch.stack([d.ref_heatmaps
                                   for d in data_samples]).to(inputs)
-            return [
-                dict(
-                    target_small=target_small,
-                    ref_img=pool.normalize(ref_img).to(inputs),
-                    ref_heatmaps=ref_hm)
-            ]
+            return [ReferenceBatch(
+                target_small, pool.normalize(ref_img).to(inputs), ref_hm)]
         mode = 'random' if training else check_selection(
             self.test_cfg.get('ref_mode', 'descriptor'), 'model')
         cached = not training and self.use_pool_cache()
@@ -269,21 +266,16 @@ class RHTPoseEstimator(TopdownPoseEstimator):
             query_flip = self.head.extract_query(target_small.flip(-1))
         refs = []
         for j in range(idx.shape[1]):
-            ref_img, ref_hm = pool.reference(idx[:, j], inputs)
-            ref = dict(
-                target_small=target_small,
-                ref_img=ref_img,
-                ref_heatmaps=ref_hm)
+            ref = ReferenceBatch(target_small,
+                                 *pool.reference(idx[:, j], inputs))
             if cached:
-                key, values = pool.features(self.head, idx[:, j],
-                                            inputs.dtype, inputs.device)
-                ref.update(query=query, key=key, values=values)
+                ref.query = query
+                ref.features = pool.features(idx[:, j], inputs.dtype,
+                                             inputs.device)
                 if perm is not None:
-                    key_f, values_f = pool.features(
-                        self.head, idx[:, j], inputs.dtype, inputs.device,
-                        perm=perm)
-                    ref['flipped'] = dict(
-                        query=query_flip, key=key_f, values=values_f)
+                    ref.flipped_query = query_flip
+                    ref.flipped_features = pool.features(
+                        idx[:, j], inputs.dtype, inputs.device, perm=perm)
             refs.append(ref)
         return refs
 

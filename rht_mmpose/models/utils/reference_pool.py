@@ -15,7 +15,7 @@ Note:
     - D: descriptor length (the head's ``ref_channels[0]``)
 """
 from collections import OrderedDict
-from typing import List, Optional, Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -24,6 +24,7 @@ from torch import Tensor, nn
 from mmpose.registry import MODELS
 
 from rht_mmpose.utils.face_geometry import normalize_bgr
+from .reference_batch import ReferenceFeatures
 
 POOL_BUFFERS = ('images', 'keypoints', 'descriptors')
 
@@ -38,7 +39,8 @@ class ReferencePool(nn.Module):
     ``keypoints`` (N, K, 2) float32 in pool-image pixels and ``descriptors``
     (N, D) float32 (:meth:`RHTHead.global_descriptor` of each face, for
     ``'descriptor'`` selection). ``heatmaps`` (N, C, R, R) float16 is
-    rendered from the keypoints with the codec given to :meth:`set_codec`.
+    rendered from the keypoints with the codec of the head given to
+    :meth:`set_head`, whose extractors compute descriptors, keys and values.
 
     Args:
         ref_size (int): R
@@ -75,7 +77,7 @@ class ReferencePool(nn.Module):
         self.register_buffer('keypoints', torch.zeros(0, num_keypoints, 2))
         self.register_buffer('descriptors', torch.zeros(0, descriptor_dim))
         self.mean, self.std = mean, std
-        self._codec = None
+        self._head = None
         self._heatmaps: Optional[Tensor] = None
         self._heatmaps_key = None
         # (face index, flip permutation or None) -> (K, V_1x, V_2x, V_4x),
@@ -91,9 +93,13 @@ class ReferencePool(nn.Module):
     def __len__(self) -> int:
         return self.images.shape[0]
 
-    def set_codec(self, codec) -> None:
-        """The codec that renders the heatmaps (the head's decoder)."""
-        self._codec = codec
+    def set_head(self, head: nn.Module) -> None:
+        """The :class:`RHTHead` whose codec (``decoder``) renders the
+        heatmaps and whose extractors compute the descriptors, keys and
+        values."""
+        # a plain attribute, not a submodule: the estimator owns and saves
+        # the head
+        object.__setattr__(self, '_head', head)
         self._heatmaps = None
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata,
@@ -129,11 +135,12 @@ class ReferencePool(nn.Module):
         if n == 0:
             return torch.zeros(0, self.num_channels, r, r,
                                dtype=torch.float16)
-        if self._codec is None:
-            raise RuntimeError('the pool has no codec to render its heatmaps '
-                               '(ReferencePool.set_codec)')
-        in_w, in_h = self._codec.input_size
-        hm_w, hm_h = self._codec.heatmap_size
+        if self._head is None:
+            raise RuntimeError('the pool has no head whose codec renders its '
+                               'heatmaps (ReferencePool.set_head)')
+        codec = self._head.decoder
+        in_w, in_h = codec.input_size
+        hm_w, hm_h = codec.heatmap_size
         if (hm_w, hm_h) != (r, r):
             raise ValueError(f'the codec renders {hm_w}x{hm_h} heatmaps, the '
                              f'pool needs {r}x{r} (ref_size)')
@@ -141,7 +148,7 @@ class ReferencePool(nn.Module):
         scale = np.array([in_w / r, in_h / r], np.float32)
         visible = np.ones((1, self.num_keypoints), np.float32)
         heatmaps = np.stack([
-            self._codec.encode(kp[None] * scale, visible)['heatmaps']
+            codec.encode(kp[None] * scale, visible)['heatmaps']
             for kp in keypoints.astype(np.float32)
         ])
         if heatmaps.shape[1] != self.num_channels:
@@ -192,9 +199,9 @@ class ReferencePool(nn.Module):
         return images.to(like), self.heatmaps[col].to(like)
 
     @torch.no_grad()
-    def update_descriptors(self, head: nn.Module,
-                           batch_size: int = 16) -> None:
+    def update_descriptors(self, batch_size: int = 16) -> None:
         """Recompute ``descriptors`` with the head's current weights."""
+        head = self._head
         was_training = head.training
         head.eval()
         descs = [
@@ -211,18 +218,15 @@ class ReferencePool(nn.Module):
     # ------------------------------------------------------------------
     @torch.no_grad()
     def features(self,
-                 head: nn.Module,
                  index: Tensor,
                  dtype: torch.dtype,
                  device: torch.device,
-                 perm: Optional[Sequence[int]] = None
-                 ) -> Tuple[Tensor, List[Tensor]]:
+                 perm: Optional[Sequence[int]] = None) -> ReferenceFeatures:
         """Key and values of pool faces, computed once and cached while
         the faces and the extractors' weights stay what they were (a weight
         load, an optimiser step or new faces change them).
 
         Args:
-            head (nn.Module): the :class:`RHTHead` whose extractors run
             index (Tensor): pool indices, (B,)
             dtype (torch.dtype): dtype of the features
             device (torch.device): device of the features
@@ -231,8 +235,9 @@ class ReferencePool(nn.Module):
                 heatmaps flipped and permuted), as the flip test needs
 
         Returns:
-            tuple: K (B, C_1x, H, W) and V (list of 3: 1x, 2x, 4x)
+            ReferenceFeatures: K (B, C_1x, H, W) and V (1x, 2x, 4x)
         """
+        head = self._head
         sources = [self.images, self.keypoints]
         for mod in (head.image_extractor, head.heatmap_extractor):
             sources.extend(mod.parameters())
@@ -265,7 +270,7 @@ class ReferencePool(nn.Module):
             self._features.popitem(last=False)
         entries = [self._features[(i, flipped)] for i in idx]
         stacked = [torch.stack(ts) for ts in zip(*entries)]
-        return stacked[0], stacked[1:]
+        return ReferenceFeatures(stacked[0], stacked[1:])
 
 
 def _stamp(tensors: Sequence[Tensor], *context) -> tuple:

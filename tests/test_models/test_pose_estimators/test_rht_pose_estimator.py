@@ -100,8 +100,8 @@ def test_reference_images_normalised_like_inputs():
     inputs = torch.randn(2, 3, 64, 64)
     (refs, ) = model.get_references(inputs, samples)
     torch.testing.assert_close(
-        refs['ref_img'], normalise(torch.stack([s.ref_img for s in samples])))
-    torch.testing.assert_close(refs['target_small'],
+        refs.ref_img, normalise(torch.stack([s.ref_img for s in samples])))
+    torch.testing.assert_close(refs.target_small,
                                F.avg_pool2d(inputs, 2))
 
 
@@ -179,8 +179,8 @@ def test_pool_descriptor_returns_the_target_itself():
         refs = model.get_references(inputs, samples)
         out = model.predict(inputs, samples)
     assert samples[0].metainfo['ref_pool_index'] == [1]
-    torch.testing.assert_close(refs[0]['ref_img'], normalise(img))
-    torch.testing.assert_close(refs[0]['ref_heatmaps'],
+    torch.testing.assert_close(refs[0].ref_img, normalise(img))
+    torch.testing.assert_close(refs[0].ref_heatmaps,
                                model.reference_pool.heatmaps[1:2].float())
     assert out[0].pred_instances.keypoints.shape == (1, 19, 2)
 

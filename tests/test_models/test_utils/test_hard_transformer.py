@@ -2,7 +2,8 @@ import torch
 import torch.nn.functional as F
 
 from rht_mmpose.models.heads import RHTHead
-from rht_mmpose.models.utils import HardTransformer, exact_affine_grid
+from rht_mmpose.models.utils import (HardTransformer, ReferenceBatch,
+                                     exact_affine_grid)
 
 
 def test_exact_affine_grid_matches_torch():
@@ -53,7 +54,7 @@ def tiny_head(**kwargs):
 
 def tiny_refs(seed=0):
     g = torch.Generator().manual_seed(seed)
-    return dict(
+    return ReferenceBatch(
         target_small=torch.randn(2, 3, 32, 32, generator=g),
         ref_img=torch.randn(2, 3, 32, 32, generator=g),
         ref_heatmaps=torch.rand(2, 5, 32, 32, generator=g))
