@@ -59,10 +59,6 @@ def _pairs_to_indices(k: int, pairs: Sequence[Tuple[int, int]]) -> List[int]:
     return idx
 
 
-def _indices_to_pairs(indices: Sequence[int]) -> List[Tuple[int, int]]:
-    return [(i, j) for i, j in enumerate(indices) if i < j]
-
-
 # iBUG 68: cheek 0-16 mirrored, brows 17-26, nose 31-35, eyes 36-47,
 # mouth 48-67 (the points on the vertical axis map to themselves)
 _PAIRS_68 = ([(i, 16 - i) for i in range(8)] +
