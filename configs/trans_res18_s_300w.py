@@ -1,42 +1,18 @@
-# The shipped model checkpoints/trans_res18_s_300w.pth: the Trans-R-S baseline shipped beside the default, with its linear shape refiner
-# (fitted on its own training-face predictions), as tools/test.py
-# evaluates it and as the demo and the API run it: ground-truth landmark
-# boxes, flip test, every reference from the model itself (no SIFT search
-# over the training set), on the 300-W common subset (HELEN test 330 + LFPW
-# test 224), with each part reported on its own.
+# The shipped model checkpoints/trans_res18_s_300w.pth: the Trans-R-S
+# baseline shipped beside the default (trained with
+# experiments/trans_res18_s_300w2012_cpu_stage3.py), with its own linear
+# shape refiner; the same test set and protocol as
+# rht_res18_s_match_300w.py, whose network it is without the reference
+# branch (and so without its correspondence loss).
 #   python tools/test.py configs/trans_res18_s_300w.py \
 #       checkpoints/trans_res18_s_300w.pth
-_base_ = ['experiments/trans_res18_s_300w2012_cpu_stage3.py']
-
-load_from = None  # the weights are the checkpoint given to tools/test.py
-# what MMPose's inferencer reads (MMPoseInferencer(pose2d=this file, ...))
-dataset_type = 'Face300WPtsDataset'
-data_mode = 'topdown'
+_base_ = ['./rht_res18_s_match_300w.py']
 
 model = dict(
-    shape_refiner=dict(
-        type='LinearShapeRefiner', num_keypoints=68, anchors=(36, 45)))
-
-test_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale', padding=1.25),
-    dict(type='TopdownAffine', input_size={{_base_.codec.input_size}}),
-    dict(
-        type='PackPoseInputs',
-        meta_keys=('id', 'img_id', 'img_path', 'ori_shape', 'img_shape',
-                   'input_size', 'input_center', 'input_scale', 'flip',
-                   'flip_direction', 'flip_indices', 'dataset_name',
-                   'subset')),
-]
-test_dataloader = dict(
-    batch_size=16,
-    num_workers=1,
-    dataset=dict(
+    head=dict(
         _delete_=True,
-        type='Face300WPtsDataset',
-        data_root={{_base_.data_root}},
-        pts_folders=['helen/testset', 'lfpw/testset'],
-        cache_dir={{_base_.cache_dir}},
-        test_mode=True,
-        pipeline=test_pipeline))
-test_evaluator = dict(subset_tags=['helen', 'lfpw'])
+        with_reference=False,
+        **{k: v
+           for k, v in _base_.model.head.items()
+           if not k.startswith('match_')}),
+    test_cfg=dict(ref_mode='descriptor', num_refs=1))
