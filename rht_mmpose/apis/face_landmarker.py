@@ -25,15 +25,6 @@ from ..utils.errors import FaceInputError
 from ..utils.face_geometry import check_boxes, heatmap_in_image
 from ..utils.io import load_image, open_frames
 
-# The fast settings (the default): 2 references (chosen as the model
-# chooses them: best STM match) with the flip test instead of 10. Chosen
-# on the 202 validation faces of the training folders
-# (configs/experiments/bundled/*_val.py, GT boxes): NME_io 0.0339 against
-# 0.0336 for the model's own 10 (3: 0.0337; 3 without flip: 0.0347; 3
-# chosen by descriptor: 0.0343); the fusion module runs once per reference
-# and dominates the time, so 2 instead of 3 is what brings a 6-face photo
-# above 10 faces/s on 2 cores. Models without references keep their own.
-FAST_SETTINGS = dict(num_refs=2, flip_test=True)
 # Whether MTCNN's eye line sets the crop's rotation by default: off, as
 # chosen on the same validation faces (--settings rotation: NME_io 0.0345
 # with it, 0.0342 without; 300-W faces are mostly upright). On a face
@@ -45,13 +36,29 @@ BACKENDS = ('mmpose', 'onnx', 'hybrid')
 ImageLike = Union[str, os.PathLike, np.ndarray]
 
 
+# The fast path of a model with references whose config declares no
+# ``fast_test_cfg`` (e.g. a checkpoint's embedded config from before the
+# key): 2 best references with the flip test, the first bundled model's
+# choice (configs/rht_res18_s_match_300w.py says why).
+DEFAULT_FAST_SETTINGS = dict(num_refs=2, flip_test=True)
+
+
+def fast_settings(model) -> dict:
+    """The fast path's test settings of ``model``: its config's
+    ``fast_test_cfg`` (e.g. fewer references, chosen for that model on
+    validation faces), else :data:`DEFAULT_FAST_SETTINGS`."""
+    cfg = getattr(model, 'cfg', None)
+    declared = cfg.get('fast_test_cfg') if cfg is not None else None
+    return dict(DEFAULT_FAST_SETTINGS if declared is None else declared)
+
+
 class FaceLandmarker:
     """Face detector + landmark model.
 
     Args:
         config, checkpoint (str, optional): the pose model (default: the
             bundled one); or ``model``, one already loaded
-        fast (bool): :data:`FAST_SETTINGS` for models with references;
+        fast (bool): :func:`fast_settings` for models with references;
             False: the model's own test settings (most accurate, slower)
         num_refs, ref_mode, flip_test (optional): override those settings
         detector (str | callable): ``'mtcnn'`` or ``'haar'`` (an mmdet
@@ -110,7 +117,8 @@ class FaceLandmarker:
             config, checkpoint, device=device, **model_kwargs)
         pool = getattr(self.model, 'reference_pool', None) if getattr(
             self.model, 'with_reference', False) else None
-        settings = dict(FAST_SETTINGS) if fast and pool is not None else {}
+        settings = fast_settings(self.model) if fast and pool is not None \
+            else {}
         settings.update({k: v for k, v in dict(
             num_refs=num_refs, ref_mode=ref_mode,
             flip_test=flip_test).items() if v is not None})

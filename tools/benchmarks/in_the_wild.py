@@ -165,7 +165,8 @@ SETTINGS = {
     'haar': dict(detector='haar'),
     'no_rotation': dict(rotate=False),
     'rotation': dict(rotate=True),
-    # the fast path with other reference counts (the default: FAST_SETTINGS)
+    # the fast path with other reference counts (the default: the model's
+    # fast_test_cfg, rht_mmpose.apis.fast_settings)
     'refs1': dict(num_refs=1),
     'refs3': dict(num_refs=3),
     'refs5': dict(num_refs=5),
