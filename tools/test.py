@@ -10,7 +10,6 @@ from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 import rht_mmpose  # noqa: F401
-from rht_mmpose.datasets import apply_val_split
 from rht_mmpose.engine import prepare_run
 from rht_mmpose.utils import check_config_paths
 
@@ -101,7 +100,7 @@ def merge_args(cfg, args):
 
 def main():
     args = parse_args()
-    cfg = apply_val_split(Config.fromfile(args.config))
+    cfg = Config.fromfile(args.config)
     cfg = merge_args(cfg, args)
     check_config_paths(cfg)
     prepare_run(cfg)

@@ -11,7 +11,6 @@ from mmengine.runner import Runner, find_latest_checkpoint
 # the installed package; importing it registers rht_mmpose even when a
 # config forgets custom_imports
 import rht_mmpose  # noqa: F401
-from rht_mmpose.datasets import apply_val_split
 from rht_mmpose.engine import prepare_run
 from rht_mmpose.utils import check_config_paths
 
@@ -174,7 +173,7 @@ def merge_args(cfg, args):
 
 def main():
     args = parse_args()
-    cfg = apply_val_split(Config.fromfile(args.config))
+    cfg = Config.fromfile(args.config)
     cfg = merge_args(cfg, args)
     check_config_paths(cfg)
     prepare_run(cfg)

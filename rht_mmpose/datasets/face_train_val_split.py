@@ -5,13 +5,13 @@ The paper configs report the last checkpoint. For ``save_best``, the
 configs under ``configs/val_split/`` validate on a fixed, seeded share of the
 training faces instead of the test set, and train (and draw references)
 from the rest only: they declare ``val_split = dict(...)`` and
-:func:`apply_val_split` turns that into their dataloaders.
+:func:`val_split_overrides` turns that into their dataloaders.
 """
 import copy
 from typing import Callable, List, Optional, Sequence, Union
 
 import numpy as np
-from mmengine.config import Config
+from mmengine.config import ConfigDict
 from mmengine.dataset import Compose
 
 from mmpose.registry import DATASETS
@@ -134,49 +134,49 @@ class FaceTrainValSplit:
         return self.pipeline(self.get_data_info(idx))
 
 
-def apply_val_split(cfg: Config) -> Config:
-    """Carve the validation split a config declares out of its training
-    faces; a config without ``val_split`` is returned unchanged.
+def val_split_overrides(base: ConfigDict) -> tuple:
+    """The keys a ``configs/val_split/`` file changes in its paper config.
 
-    ``val_split = dict(val_fraction=0.05, seed=0, val_interval=10)``
+    The file calls this on its merged bases (mmengine runs a config with
+    ``_base_`` bound to them), so the loaded config already holds the split
+    and MMPose's own ``tools/train.py`` / ``tools/test.py`` (plain
+    ``Runner.from_cfg``) train and test with it. The declaration
+    ``base.val_split = dict(val_fraction=0.05, seed=0, val_interval=10)``
     (``configs/val_split/_base_/val_split.py``) becomes: training on the
     ``'train'`` side of ``FaceTrainValSplit`` over the training loader's
     faces, validation on the ``'val'`` side every ``val_interval`` epochs
     with ``save_best='NME'`` and no test subsets, and the ``'train'`` side
     as the validation and test reference pools, so no validation face is
     ever a reference. The test faces and metric stay the config's.
-    (mmengine configs cannot read a sibling base's variables, so the
-    training faces are taken here, from the loaded config.)
 
     Args:
-        cfg (Config): a loaded config; ``val_split`` is removed from it.
+        base (ConfigDict): ``_base_`` of the file: a paper config merged
+            with the ``val_split`` declaration.
 
     Returns:
-        Config: ``cfg``, with the split merged in.
+        tuple: ``(train_dataloader, val_dataloader, test_dataloader,
+        val_evaluator, train_cfg, default_hooks)``, dicts to merge into the
+        base's (``_delete_`` where a dataset is replaced).
     """
-    declared = cfg.pop('val_split', None)
-    if declared is None:
-        return cfg
-    split = dict(
-        type='FaceTrainValSplit',
-        dataset=cfg.train_dataloader.dataset.dataset.to_dict(),
-        val_fraction=declared['val_fraction'],
-        seed=declared['seed'])
-    train_side = dict(split, split='train')
-    val_side = dict(split, split='val', test_mode=True)
-    cfg.merge_from_dict(
-        dict(
-            train_dataloader=dict(
-                dataset=dict(dataset=dict(_delete_=True, **train_side))),
-            val_dataloader=dict(
+    declared = base.val_split
+
+    def side(split: str, **kwargs) -> dict:
+        return dict(
+            _delete_=True,
+            type='FaceTrainValSplit',
+            dataset=base.train_dataloader.dataset.dataset.to_dict(),
+            val_fraction=declared.val_fraction,
+            seed=declared.seed,
+            split=split,
+            **kwargs)
+
+    return (dict(dataset=dict(dataset=side('train'))),
+            dict(
                 dataset=dict(
-                    dataset=dict(_delete_=True, **val_side),
-                    ref_pool=dict(_delete_=True, **train_side))),
-            test_dataloader=dict(
-                dataset=dict(ref_pool=dict(_delete_=True, **train_side))),
+                    dataset=side('val', test_mode=True),
+                    ref_pool=side('train'))),
+            dict(dataset=dict(ref_pool=side('train'))),
             # the validation faces are training faces: no test subsets
-            val_evaluator=dict(subset_file=None),
-            train_cfg=dict(val_interval=declared['val_interval']),
-            default_hooks=dict(
-                checkpoint=dict(save_best='NME', rule='less'))))
-    return cfg
+            dict(subset_file=None),
+            dict(val_interval=declared.val_interval),
+            dict(checkpoint=dict(save_best='NME', rule='less')))

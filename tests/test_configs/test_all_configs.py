@@ -21,7 +21,6 @@ from mmengine import Config
 from mmengine.registry import init_default_scope
 
 import rht_mmpose  # noqa: F401  (registers everything)
-from rht_mmpose.datasets import apply_val_split
 from mmpose.datasets.datasets.utils import parse_pose_metainfo
 from mmpose.registry import (DATASETS, KEYPOINT_CODECS, METRICS, MODELS,
                              TRANSFORMS)
@@ -66,8 +65,7 @@ def load(name):
     cwd = os.getcwd()
     os.chdir(REPO)
     try:
-        # what tools/train.py and tools/test.py run
-        return apply_val_split(Config.fromfile(osp.join(CONFIG_DIR, name)))
+        return Config.fromfile(osp.join(CONFIG_DIR, name))
     finally:
         os.chdir(cwd)
 

@@ -24,8 +24,7 @@ import rht_mmpose  # noqa: F401
 from mmpose.models.utils.tta import flip_heatmaps
 from mmpose.registry import DATASETS, KEYPOINT_CODECS, METRICS, TRANSFORMS
 from rht_mmpose.codecs.face_schemes import get_face_scheme
-from rht_mmpose.datasets.face_train_val_split import (apply_val_split,
-                                                      train_val_indices)
+from rht_mmpose.datasets.face_train_val_split import train_val_indices
 from rht_mmpose.utils.face_geometry import shift_heatmaps_right
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -41,9 +40,7 @@ def load(rel):
     cwd = os.getcwd()
     os.chdir(REPO)
     try:
-        # what tools/train.py and tools/test.py run
-        return apply_val_split(
-            Config.fromfile(osp.join(REPO, 'configs', rel)))
+        return Config.fromfile(osp.join(REPO, 'configs', rel))
     finally:
         os.chdir(cwd)
 
@@ -467,13 +464,49 @@ def test_val_split_config_pool_without_val_faces(tmp_path):
     assert cfg.test_dataloader.dataset.dataset == \
         paper.test_dataloader.dataset.dataset
     assert cfg.test_evaluator == paper.test_evaluator
-    # the declaration is all a val_split file adds to its paper config
-    raw = Config.fromfile(osp.join(REPO, 'configs', 'val_split',
-                                   'rht_res50_wflw_val.py'))
-    assert raw.val_split == dict(val_fraction=0.05, seed=0, val_interval=10)
-    raw.pop('val_split')
-    assert raw.to_dict() == paper.to_dict()
-    assert apply_val_split(paper).to_dict() == paper.to_dict()
+
+
+def test_val_split_config_alone_gives_the_split(tmp_path):
+    """What mmpose's tools/train.py runs (Config.fromfile, Runner.from_cfg)
+    trains with the split: no tool of ours needs to apply it."""
+    from mmengine.runner import Runner
+    cfg = load('val_split/rht_res50_wflw_val.py')
+    paper = load('rht_res50_wflw.py')
+    assert 'val_split' not in paper
+    assert cfg.val_split == dict(val_fraction=0.05, seed=0, val_interval=10)
+    # the expected config, written out from the paper config
+    faces = paper.train_dataloader.dataset.dataset.to_dict()
+
+    def side(split, **kwargs):
+        return dict(type='FaceTrainValSplit', dataset=faces,
+                    val_fraction=0.05, seed=0, split=split, **kwargs)
+
+    expected = copy.deepcopy(paper.to_dict())
+    expected['val_split'] = cfg.val_split.to_dict()
+    expected['train_dataloader']['dataset']['dataset'] = side('train')
+    expected['val_dataloader']['dataset'].update(
+        dataset=side('val', test_mode=True), ref_pool=side('train'))
+    expected['test_dataloader']['dataset']['ref_pool'] = side('train')
+    expected['val_evaluator']['subset_file'] = None
+    expected['train_cfg']['val_interval'] = 10
+    expected['default_hooks']['checkpoint'].update(save_best='NME',
+                                                   rule='less')
+    assert cfg.to_dict() == expected
+    # the runner mmpose's tools build from it (no training) holds the split
+    cfg.work_dir = str(tmp_path)
+    runner = Runner.from_cfg(cfg)
+    assert runner._train_dataloader.dataset.dataset == side('train')
+    assert runner._val_dataloader.dataset.dataset == side('val',
+                                                          test_mode=True)
+    assert runner._val_dataloader.dataset.ref_pool == side('train')
+    assert runner._test_dataloader.dataset.ref_pool == side('train')
+    assert runner._val_evaluator == expected['val_evaluator']
+    assert runner._train_loop['val_interval'] == 10
+    best = [h for h in runner.hooks if hasattr(h, 'save_best')]
+    assert [h.save_best for h in best] == [['NME']]
+    # the config it dumps loads back to itself (nothing is applied twice)
+    dumped = Config.fromfile(tmp_path / osp.basename(cfg.filename))
+    assert dumped.to_dict() == runner.cfg.to_dict()
 
 
 # --------------------------------------------------------- COFW occlusion

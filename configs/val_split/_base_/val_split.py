@@ -5,6 +5,7 @@
 # best_NME_epoch_*.pth; training and every reference pool (training and
 # validation) use the other 95 % only, so no validation face is ever a
 # reference. The test (split, references, metrics) is the paper config's.
-# rht_mmpose.datasets.apply_val_split builds the loaders from this
-# declaration (tools/train.py and tools/test.py apply it on loading).
+# Each file merges rht_mmpose.datasets.val_split_overrides(_base_) into its
+# paper config, so the loaded config holds the split for any tool (ours,
+# mmpose's tools/train.py and tools/test.py, mim train).
 val_split = dict(val_fraction=0.05, seed=0, val_interval=10)
