@@ -116,12 +116,6 @@ class FaceTrainValSplit:
             len(self.dataset), self.val_fraction, self.seed)[self.split]
         self._fully_initialized = True
 
-    @property
-    def indices(self) -> List[int]:
-        """Indices of this side's faces in the wrapped dataset."""
-        self.full_init()
-        return list(self._indices)
-
     def __len__(self) -> int:
         self.full_init()
         return len(self._indices)

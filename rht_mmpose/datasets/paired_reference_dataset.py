@@ -295,13 +295,7 @@ class PairedReferenceDataset(BaseDataset):
     def get_data_info(self, idx: int) -> dict:
         return self.dataset.get_data_info(idx)
 
-    def _check_annotations(self) -> None:
-        k = self.dataset.metainfo.get('num_keypoints')
-        check_annotations(self.dataset, k)
-        if self.pool is not self.dataset:
-            check_annotations(self.pool, k)
-
-    def _check_pool(self, check_annotations: bool = True) -> None:
+    def _check_pool(self, check: bool = True) -> None:
         name = dataset_name(self.pool)
         if len(self.pool) == 0:
             raise ValueError(f'reference pool {name} is empty (0 faces)')
@@ -312,8 +306,10 @@ class PairedReferenceDataset(BaseDataset):
                 f'reference pool {name} has {kp} keypoints per face, the '
                 f'dataset {dataset_name(self.dataset)} has {kd}: they must '
                 f'match')
-        if check_annotations:
-            self._check_annotations()
+        if check:
+            check_annotations(self.dataset, kd)
+            if self.pool is not self.dataset:
+                check_annotations(self.pool, kd)
         infos = [self.pool.get_data_info(i) for i in range(len(self.pool))]
         self._pool_img_ids = np.array([int(i['img_id']) for i in infos])
         self._pool_paths = [osp.abspath(i['img_path']) for i in infos]
@@ -364,13 +360,23 @@ class PairedReferenceDataset(BaseDataset):
 
     def _candidates(self, idx: int) -> np.ndarray:
         """Pool indices allowed as reference of target ``idx`` (minus the
-        pool faces found to have a bad image)."""
+        pool faces found to have a bad image); raises when none is left."""
         cand = self._usable
         if self._bad_refs:
             cand = cand[~np.isin(cand, list(self._bad_refs))]
-        if self.allow_self:
-            return cand
-        return cand[~self.is_target_itself(idx, cand)]
+        if not self.allow_self:
+            cand = cand[~self.is_target_itself(idx, cand)]
+        if len(cand) == 0:
+            raise self._no_reference(idx)
+        return cand
+
+    def _most_similar(self, idx: int) -> int:
+        """The allowed pool face with the most (``'sift'``) or fewest
+        (``'sift_least'``) SIFT matches with target ``idx``."""
+        cand = self._candidates(idx)
+        s = self.ref_scores[idx, cand]
+        return int(cand[np.argmax(s) if self.ref_mode == 'sift' else
+                        np.argmin(s)])
 
     def _resolve_fixed(self, ref_index, ref_img_id) -> int:
         if (ref_index is None) == (ref_img_id is None):
@@ -389,18 +395,10 @@ class PairedReferenceDataset(BaseDataset):
         return int(ref_index) % len(self.pool)
 
     def _precompute_similar(self) -> np.ndarray:
-        scores = self.sift.score_matrix(self.dataset, self.pool)
-        self.ref_scores = scores
-        best = np.zeros(len(self.dataset), np.int64)
-        for i in range(len(self.dataset)):
-            cand = self._candidates(i)
-            if len(cand) == 0:  # excluded by _check_pool
-                raise ValueError(f'target {i} has no allowed reference')
-            s = scores[i, cand]
-            pick = np.argmax(s) if self.ref_mode == 'sift' else \
-                np.argmin(s)
-            best[i] = cand[pick]
-        return best
+        self.ref_scores = self.sift.score_matrix(self.dataset, self.pool)
+        return np.array(
+            [self._most_similar(i) for i in range(len(self.dataset))],
+            dtype=np.int64)
 
     # ------------------------------------------------------------ selection
     def _no_reference(self, idx: int) -> RuntimeError:
@@ -418,20 +416,11 @@ class PairedReferenceDataset(BaseDataset):
                                    or ref in self._candidates(idx)):
                 return ref
             cand = self._candidates(idx)
-            if len(cand) == 0:
-                raise self._no_reference(idx)
             later = cand[cand > ref]
             return int(later[0] if len(later) else cand[0])
         if self._best is not None:
-            if int(self._best[idx]) not in bad:
-                return int(self._best[idx])
-            cand = self._candidates(idx)
-            if len(cand) == 0:
-                raise self._no_reference(idx)
-            s = self.ref_scores[idx, cand]
-            pick = np.argmax(s) if self.ref_mode == 'sift' else \
-                np.argmin(s)
-            return int(cand[pick])
+            best = int(self._best[idx])
+            return best if best not in bad else self._most_similar(idx)
         # random: draw, redraw when excluded, fall back to the full list
         n = len(self._usable)
         info = self.dataset.get_data_info(idx)
@@ -443,8 +432,6 @@ class PairedReferenceDataset(BaseDataset):
                                                             info)[0]:
                 return j
         cand = self._candidates(idx)
-        if len(cand) == 0:
-            raise self._no_reference(idx)
         return int(cand[np.random.randint(len(cand))])
 
     def _run_pipeline(self, pipeline: Compose, info: dict, kind: str,

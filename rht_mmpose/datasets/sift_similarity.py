@@ -20,6 +20,7 @@ from typing import Optional, Tuple
 import cv2
 import numpy as np
 from mmengine.dist import barrier, get_dist_info
+from mmengine.utils import track_iter_progress
 
 from ..utils.face_geometry import crop_faces, crop_warps
 from ..utils.io import atomic_savez
@@ -201,16 +202,11 @@ class SiftFaceIndex:
         with np.load(path) as f:
             return {k: f[k] for k in f.files}
 
-    def _iter(self, n: int, desc: str):
+    def _iter(self, n: int):
+        """``range(n)``, with a progress bar on rank 0 if ``progress``."""
         if self.progress and get_dist_info()[0] == 0:
-            from mmengine.utils import ProgressBar
-            bar = ProgressBar(n)
-            for i in range(n):
-                yield i
-                bar.update()
-            print(flush=True)
-        else:
-            yield from range(n)
+            return track_iter_progress(range(n))
+        return range(n)
 
     # ------------------------------------------------------------ descriptors
     def compute_descriptors(self, dataset) -> Tuple[np.ndarray, np.ndarray]:
@@ -223,7 +219,7 @@ class SiftFaceIndex:
         n = len(dataset)
         desc = np.zeros((n, self.max_features, 128), np.uint8)
         counts = np.zeros(n, np.int32)
-        for i in self._iter(n, 'SIFT'):
+        for i in self._iter(n):
             info = dataset.get_data_info(i)
             img = cv2.imread(info['img_path'], cv2.IMREAD_GRAYSCALE)
             if img is None:
@@ -273,7 +269,7 @@ class SiftFaceIndex:
 
         def build():
             scores = np.zeros((len(tdesc), len(pdesc)), np.int32)
-            for i in self._iter(len(tdesc), 'SIFT matching'):
+            for i in self._iter(len(tdesc)):
                 scores[i] = match_scores(tdesc[i, :tcounts[i]], pdesc,
                                          pcounts, self.ratio)
             self.num_score_computations += 1

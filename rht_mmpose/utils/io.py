@@ -103,11 +103,7 @@ def jsonable(obj: Any) -> Any:
         return {str(k): jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if hasattr(obj, 'tolist'):  # torch tensors
+    if hasattr(obj, 'tolist'):  # numpy arrays and scalars, torch tensors
         return obj.tolist()
     return obj
 

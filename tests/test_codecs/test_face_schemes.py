@@ -8,7 +8,7 @@ from mmpose.datasets.datasets.utils import parse_pose_metainfo
 from rht_mmpose.codecs import boundary_tables
 from rht_mmpose.codecs.face_schemes import (FACE_SCHEMES, find_face_scheme,
                                             get_face_scheme)
-from rht_mmpose.evaluation.metrics.face_nme_metric import KEYPOINT_SCHEMES
+from rht_mmpose.evaluation import FaceNMEMetric
 
 
 @pytest.mark.parametrize('name', ['300w', 'wflw', 'cofw', 'aflw', 'lapa'])
@@ -51,6 +51,9 @@ def test_boundary_tables_and_metric_read_the_table():
         assert table['boundaries'] == spec['boundaries']
         assert table['flip'] == spec['boundary_flip']
     assert 'lapa' not in boundary_tables.BOUNDARY_TABLES
-    assert KEYPOINT_SCHEMES['cofw']['inter_pupil'] == [[16], [17]]
-    assert KEYPOINT_SCHEMES['300w']['inter_pupil'] == [
+    metric = FaceNMEMetric(norm_mode='inter_pupil')
+    metric.dataset_meta = dict(dataset_name='cofw', num_keypoints=29)
+    assert metric._eye_points(29)['inter_pupil'] == [[16], [17]]
+    metric.dataset_meta = dict(dataset_name='300w', num_keypoints=68)
+    assert metric._eye_points(68)['inter_pupil'] == [
         list(range(36, 42)), list(range(42, 48))]

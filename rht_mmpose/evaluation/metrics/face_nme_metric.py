@@ -5,6 +5,7 @@ Every formula is written out in ``docs/metrics.md``.
 """
 import csv
 import io
+import itertools
 import json
 import os.path as osp
 import warnings
@@ -25,31 +26,13 @@ from rht_mmpose.utils.io import (atomic_write_json, atomic_write_text,
                                  jsonable)
 
 NORM_MODES = ('inter_ocular', 'inter_pupil', 'box', 'diagonal', 'box_size')
-NORM_ABBR = {
-    'inter_ocular': 'io',
-    'inter_pupil': 'ip',
-    'box': 'box',
-    'diagonal': 'diag',
-    'box_size': 'box_size',
-}
+NORM_ABBR = dict(inter_ocular='io', inter_pupil='ip', box='box',
+                 diagonal='diag', box_size='box_size')
 KEYPOINT_MODES = ('inter_ocular', 'inter_pupil')
-
-# A read-only view of the normaliser landmarks of every keypoint scheme, all
-# taken from the one table rht_mmpose/codecs/face_schemes.py:
-# {scheme: dict(num_keypoints=K, inter_ocular=[a, b], inter_pupil=[a, b])},
-# an eye point (a, b) being a list of 0-based indices whose mean is used.
-KEYPOINT_SCHEMES = {
-    name: dict(num_keypoints=spec['num_keypoints'], **spec['normalisers'])
-    for name, spec in FACE_SCHEMES.items()
-}
 
 _NEEDS = ('inter_ocular needs the two outer eye corners, inter_pupil the two '
           'eye centres (pupils or eye contours); box and diagonal work for '
           "any scheme, box_size needs the annotation's box_size")
-
-
-def _fmt_thr(thr: float) -> str:
-    return f'{thr:g}'
 
 
 def resolve_keypoint_scheme(metainfo: Optional[dict],
@@ -176,11 +159,7 @@ def _load_subset_file(subset_file: Union[str, Dict[str, str]]
                 parts = ln.split()
                 if not parts:
                     continue
-                numbers = []
-                for tok in parts[:-1]:
-                    if not _is_number(tok):
-                        break
-                    numbers.append(tok)
+                numbers = list(itertools.takewhile(_is_number, parts[:-1]))
                 entries.raw_lines.append((numbers, parts[-1]))
         return entries
 
@@ -554,26 +533,26 @@ class FaceNMEMetric(NME):
         Returns:
             dict: ``{mode: (N,) normaliser}``.
         """
+        if self.box_source == 'bbox':
+            w = bboxes[:, 2] - bboxes[:, 0]
+            h = bboxes[:, 3] - bboxes[:, 1]
+        else:
+            big = np.where(mask[..., None], gt, np.nan)  # (N, K, D)
+            # an all-NaN face (nothing visible): nanmax warns, gives NaN
+            with np.errstate(all='ignore'), warnings.catch_warnings():
+                warnings.simplefilter('ignore', RuntimeWarning)
+                w = np.nanmax(big[..., 0], 1) - np.nanmin(big[..., 0], 1)
+                h = np.nanmax(big[..., 1], 1) - np.nanmin(big[..., 1], 1)
         out = {}
         for mode in self.norm_modes:
             if mode == 'box_size':
                 out[mode] = box_sizes
-                continue
-            if mode in KEYPOINT_MODES:
+            elif mode in KEYPOINT_MODES:
                 out[mode] = eye_distance(gt, points[mode])
-                continue
-            if self.box_source == 'bbox':
-                w = bboxes[:, 2] - bboxes[:, 0]
-                h = bboxes[:, 3] - bboxes[:, 1]
-            else:
-                big = np.where(mask[..., None], gt, np.nan)  # (N, K, D)
-                # an all-NaN face (nothing visible): nanmax warns, gives NaN
-                with np.errstate(all='ignore'), warnings.catch_warnings():
-                    warnings.simplefilter('ignore', RuntimeWarning)
-                    w = np.nanmax(big[..., 0], 1) - np.nanmin(big[..., 0], 1)
-                    h = np.nanmax(big[..., 1], 1) - np.nanmin(big[..., 1], 1)
-            out[mode] = (np.sqrt(w * h) if mode == 'box' else np.sqrt(w * w +
-                                                                      h * h))
+            elif mode == 'box':
+                out[mode] = np.sqrt(w * h)
+            else:  # diagonal
+                out[mode] = np.sqrt(w * w + h * h)
         return out
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
@@ -659,10 +638,10 @@ class FaceNMEMetric(NME):
             out[f'NME_{NORM_ABBR[mode]}{suffix}'] = (
                 float(v.mean()) if v.size else float('nan'))
         errs = main[ok]
-        out[f'FR@{_fmt_thr(self.fr_threshold)}{suffix}'] = auc_fr(
+        out[f'FR@{self.fr_threshold:g}{suffix}'] = auc_fr(
             errs, self.fr_threshold)['fr']
         for t in self.auc_thresholds:
-            out[f'AUC@{_fmt_thr(t)}{suffix}'] = auc_fr(errs, t)['auc']
+            out[f'AUC@{t:g}{suffix}'] = auc_fr(errs, t)['auc']
         return out
 
     # ------------------------------------------------------------------
