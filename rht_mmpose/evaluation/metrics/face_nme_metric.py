@@ -94,10 +94,6 @@ class SubsetEntries:
         self.faces.setdefault(base, []).append(
             (str(path), np.asarray(landmarks, dtype=np.float64)))
 
-    def __len__(self) -> int:
-        return (len(self.keys) + sum(len(v) for v in self.faces.values()) +
-                len(self.raw_lines))
-
     def resolve_lines(self, num_keypoints: int) -> None:
         """Turn list-file lines with at least 2K leading numbers into faces
         (the others name their image by file name)."""
@@ -596,13 +592,9 @@ class FaceNMEMetric(NME):
                     f'and are left out of NME_{NORM_ABBR[mode]}')
 
         subsets = [r['subsets'] for r in results]
-        names = list(self.subset_tags) + [
-            s for s in self.subset_entries if s not in self.subset_tags
-        ]
-        for tags in subsets:
-            for t in tags:
-                if t not in names:
-                    names.append(t)
+        # tags, then subset files, then any other subset, first seen first
+        names = list(dict.fromkeys([*self.subset_tags, *self.subset_entries,
+                                    *(t for tags in subsets for t in tags)]))
 
         metrics = OrderedDict()
         metrics.update(self._summarise(nme, np.ones(len(results), bool), ''))
