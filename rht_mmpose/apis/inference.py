@@ -82,8 +82,7 @@ def _state_dict(ckpt: dict) -> dict:
 
 def _describe_channels(c: int) -> str:
     """'68 keypoints' or '68 keypoints + 13 boundaries' for heatmap channels."""
-    from rht_mmpose.codecs.boundary_tables import (BOUNDARY_TABLES,
-                                                   channel_count)
+    from rht_mmpose.codecs.face_schemes import BOUNDARY_TABLES, channel_count
     for scheme in BOUNDARY_TABLES:
         k, p = channel_count(scheme)
         if c == k + p:

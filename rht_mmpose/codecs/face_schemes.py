@@ -21,6 +21,9 @@ Per scheme (``'300w'`` = iBUG 68 points, ``'wflw'``, ``'cofw'``, ``'aflw'``,
   (the outer eye corners), used by the shape refiner;
 - ``dataset_names``: mmpose ``dataset_name`` values that use the scheme.
 
+The boundary functions below (:data:`BOUNDARY_TABLES`, :func:`get_boundaries`,
+...) read the schemes that have a boundary layout.
+
 "left"/"right" are image-left/image-right, the convention of the annotation
 files (300W point 36 is the outer corner of the image-left eye).
 
@@ -292,3 +295,107 @@ def face_scheme_from_metainfo(metainfo: dict) -> dict:
     return get_face_scheme(
         find_face_scheme(
             metainfo.get('num_keypoints'), metainfo.get('dataset_name')))
+
+
+# The schemes with a LAB boundary layout (LaPa has none): name -> its
+# FACE_SCHEMES entry (``num_keypoints``, ``boundaries``, ``boundary_flip``).
+BOUNDARY_TABLES: Dict[str, dict] = {
+    name: spec
+    for name, spec in FACE_SCHEMES.items() if spec['boundaries'] is not None
+}
+
+
+def _boundary_table(scheme: str) -> dict:
+    if scheme not in BOUNDARY_TABLES:
+        raise ValueError(f'unknown boundary scheme {scheme!r}, expected one '
+                         f'of {sorted(BOUNDARY_TABLES)}')
+    return BOUNDARY_TABLES[scheme]
+
+
+def get_boundaries(scheme: str) -> List[List[int]]:
+    """Landmark indices of every boundary of a scheme (P lists)."""
+    return [list(idx) for _, idx in _boundary_table(scheme)['boundaries']]
+
+
+def get_boundary_names(scheme: str) -> List[str]:
+    """Names of the P boundaries of a scheme."""
+    return [name for name, _ in _boundary_table(scheme)['boundaries']]
+
+
+def boundary_flip_indices(scheme: str) -> List[int]:
+    """For each boundary, the boundary it becomes after a horizontal flip.
+
+    Returns:
+        list[int]: P indices (left <-> right boundaries swapped).
+    """
+    return list(_boundary_table(scheme)['boundary_flip'])
+
+
+def channel_count(scheme: str) -> Tuple[int, int]:
+    """(K, P) of a boundary scheme."""
+    table = _boundary_table(scheme)
+    return table['num_keypoints'], len(table['boundaries'])
+
+
+def flip_indices_with_boundaries(scheme: str,
+                                 landmark_flip_indices: Sequence[int]
+                                 ) -> List[int]:
+    """Channel permutation for flipping a (K+P, H, W) heatmap stack.
+
+    Args:
+        scheme (str): Boundary scheme.
+        landmark_flip_indices (Sequence[int]): K landmark flip indices (the
+            dataset metainfo's ``flip_indices``).
+
+    Returns:
+        list[int]: K+P channel indices: the landmark flip indices followed
+        by ``K + boundary_flip_indices(scheme)``.
+    """
+    k = channel_count(scheme)[0]
+    if len(landmark_flip_indices) != k:
+        raise ValueError(
+            f'got {len(landmark_flip_indices)} landmark flip indices, '
+            f'expected {k} for boundary scheme {scheme!r}')
+    return [int(i) for i in landmark_flip_indices
+            ] + [k + b for b in boundary_flip_indices(scheme)]
+
+
+def scheme_from_num_keypoints(num_keypoints: int,
+                              dataset_name: Optional[str] = None) -> str:
+    """Pick the boundary scheme whose landmark count is ``num_keypoints``.
+
+    Raises:
+        ValueError: No scheme has that many landmarks (the message names
+            the count and, when given, the dataset).
+    """
+    for scheme, table in BOUNDARY_TABLES.items():
+        if table['num_keypoints'] == num_keypoints:
+            return scheme
+    known = {s: t['num_keypoints'] for s, t in BOUNDARY_TABLES.items()}
+    what = f'dataset {dataset_name!r} has' if dataset_name else 'got'
+    raise ValueError(
+        f'{what} {num_keypoints} keypoints: no boundary layout for that '
+        f'keypoint count, expected one of {known}')
+
+
+def boundary_scheme_from_metainfo(metainfo: dict) -> str:
+    """Boundary scheme of a dataset from its MMPose metainfo
+    (``dataset_name``, ``num_keypoints``): :func:`find_face_scheme` (a
+    known name checked against its count, any other resolved by the count,
+    e.g. COCO-WholeBody face, 68 points -> ``'300w'``), for a scheme with a
+    boundary layout; a ValueError names the dataset and its count
+    otherwise (e.g. LaPa, 106 points)."""
+    name = metainfo.get('dataset_name')
+    k = metainfo.get('num_keypoints')
+    if k is None:
+        raise ValueError(f'metainfo of dataset {name!r} has no num_keypoints')
+    try:
+        scheme = find_face_scheme(int(k), name)
+    except ValueError:
+        if name is not None and scheme_for_dataset_name(name) in \
+                BOUNDARY_TABLES:
+            raise  # a known dataset with another count
+        scheme = None
+    if scheme not in BOUNDARY_TABLES:
+        return scheme_from_num_keypoints(int(k), dataset_name=name)
+    return scheme

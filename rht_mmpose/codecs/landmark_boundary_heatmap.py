@@ -9,11 +9,10 @@ from mmpose.codecs.utils import (generate_gaussian_heatmaps,
 from mmpose.registry import KEYPOINT_CODECS
 
 from .dark_refinement import refine_keypoints_dark_bounded
-from .boundary_tables import (BOUNDARY_TABLES, channel_count,
-                              get_boundaries, get_boundary_names,
-                              scheme_from_num_keypoints)
-from .boundary_tables import boundary_flip_indices as _boundary_flip_indices
-from .boundary_tables import \
+from .face_schemes import (BOUNDARY_TABLES, channel_count, get_boundaries,
+                           get_boundary_names, scheme_from_num_keypoints)
+from .face_schemes import boundary_flip_indices as _boundary_flip_indices
+from .face_schemes import \
     flip_indices_with_boundaries as _flip_indices_with_boundaries
 
 
@@ -200,7 +199,7 @@ class LandmarkBoundaryHeatmap(BaseKeypointCodec):
 
     What differs from :class:`mmpose.codecs.MSRAHeatmap`: ``encode`` appends
     P boundary heatmaps (one per facial boundary of the keypoint scheme, see
-    :mod:`rht_mmpose.codecs.boundary_tables`) after the K landmark heatmaps;
+    :mod:`rht_mmpose.codecs.face_schemes`) after the K landmark heatmaps;
     ``decode`` reads only the first K channels, with MSRA's decoding
     (``get_heatmap_maximum`` + ``refine_keypoints``, or DARK's sub-pixel
     step when ``unbiased``, taken only at a local maximum and at most one

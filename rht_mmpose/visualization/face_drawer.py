@@ -121,7 +121,7 @@ class FaceResultDrawer:
         """A drawer with the boundary table of the keypoint scheme of
         ``dataset_meta`` (none with ``contours=False``, or when no layout
         fits, e.g. LaPa's 106 points: ``boundaries`` is None then)."""
-        from rht_mmpose.codecs.boundary_tables import (
+        from rht_mmpose.codecs.face_schemes import (
             boundary_scheme_from_metainfo, get_boundaries)
         try:
             scheme = boundary_scheme_from_metainfo(dataset_meta or {})

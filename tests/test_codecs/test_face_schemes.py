@@ -5,9 +5,8 @@ import warnings
 import pytest
 
 from mmpose.datasets.datasets.utils import parse_pose_metainfo
-from rht_mmpose.codecs import boundary_tables
-from rht_mmpose.codecs.face_schemes import (FACE_SCHEMES, find_face_scheme,
-                                            get_face_scheme)
+from rht_mmpose.codecs.face_schemes import (BOUNDARY_TABLES, FACE_SCHEMES,
+                                            find_face_scheme, get_face_scheme)
 from rht_mmpose.evaluation import FaceNMEMetric
 
 
@@ -46,11 +45,9 @@ def test_lookups_and_errors():
 
 
 def test_boundary_tables_and_metric_read_the_table():
-    for name, table in boundary_tables.BOUNDARY_TABLES.items():
-        spec = FACE_SCHEMES[name]
-        assert table['boundaries'] == spec['boundaries']
-        assert table['flip'] == spec['boundary_flip']
-    assert 'lapa' not in boundary_tables.BOUNDARY_TABLES
+    for name, table in BOUNDARY_TABLES.items():
+        assert table is FACE_SCHEMES[name]
+    assert 'lapa' not in BOUNDARY_TABLES
     metric = FaceNMEMetric(norm_mode='inter_pupil')
     metric.dataset_meta = dict(dataset_name='cofw', num_keypoints=29)
     assert metric._eye_points(29)['inter_pupil'] == [[16], [17]]
