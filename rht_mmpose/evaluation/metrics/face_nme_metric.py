@@ -83,8 +83,8 @@ class SubsetEntries:
         - number of landmarks: K
     """
 
-    def __init__(self) -> None:
-        self.keys = set()
+    def __init__(self, keys: Sequence = ()) -> None:
+        self.keys = {str(k) for k in keys}
         # basename -> [(path, (K, 2) landmarks)]
         self.faces: Dict[str, List[tuple]] = {}
         self.raw_lines: List[Tuple[List[str], str]] = []  # (numbers, path)
@@ -115,12 +115,10 @@ class SubsetEntries:
         if not self.faces or not img_path:
             return False
         base = str(img_path).replace('\\', '/').split('/')[-1]
-        for path, pts in self.faces.get(base, ()):
-            if path not in keys or pts.shape != gt.shape:
-                continue
-            if np.max(np.abs(pts - gt)) <= tol:
-                return True
-        return False
+        return any(
+            path in keys and pts.shape == gt.shape
+            and np.max(np.abs(pts - gt)) <= tol
+            for path, pts in self.faces.get(base, ()))
 
 
 def _is_number(tok: str) -> bool:
@@ -162,36 +160,29 @@ def _load_subset_file(subset_file: Union[str, Dict[str, str]]
     def _entries_json(path):
         with open(path) as f:
             data = json.load(f)
-        entries = SubsetEntries()
-        if isinstance(data, dict) and 'annotations' in data:
-            names = {
-                img['id']: img['file_name']
-                for img in data.get('images', [])
-            }
-            for ann in data['annotations']:
-                if ann.get('image_id') not in names:
-                    raise ValueError(
-                        f'subset file {path!r}: annotation {ann.get("id")!r} '
-                        f'names image {ann.get("image_id")!r}, which is not '
-                        f'in its images')
-                kpts = np.asarray(ann['keypoints'], dtype=np.float64)
-                entries.add_face(names[ann['image_id']],
-                                 kpts.reshape(-1, 3)[:, :2])
-            return entries
-        if not isinstance(data, list):
+        if isinstance(data, list):
+            return SubsetEntries(data)
+        if not (isinstance(data, dict) and 'annotations' in data):
             raise ValueError(f'subset file {path!r} should hold a list of '
                              f'image ids or file names, or a COCO-style '
                              f'annotation file (images, annotations), got '
                              f'{type(data).__name__}')
-        entries.keys = {str(x) for x in data}
+        entries = SubsetEntries()
+        names = {img['id']: img['file_name'] for img in data.get('images', [])}
+        for ann in data['annotations']:
+            if ann.get('image_id') not in names:
+                raise ValueError(
+                    f'subset file {path!r}: annotation {ann.get("id")!r} '
+                    f'names image {ann.get("image_id")!r}, which is not in '
+                    f'its images')
+            kpts = np.asarray(ann['keypoints'], np.float64).reshape(-1, 3)
+            entries.add_face(names[ann['image_id']], kpts[:, :2])
         return entries
 
-    subsets: Dict[str, SubsetEntries] = OrderedDict()
     if isinstance(subset_file, dict):
-        for name, path in subset_file.items():
-            subsets[name] = (_entries_json(path) if path.endswith('.json')
-                             else _entries_txt(path))
-        return subsets
+        return OrderedDict(
+            (name, _entries_json(path) if path.endswith('.json') else
+             _entries_txt(path)) for name, path in subset_file.items())
     if subset_file.endswith('.json'):
         with open(subset_file) as f:
             data = json.load(f)
@@ -200,10 +191,9 @@ def _load_subset_file(subset_file: Union[str, Dict[str, str]]
                              f'names to lists (for an annotation file per '
                              f'subset use subset_file=dict(name=path)), got '
                              f'{type(data).__name__}')
-        for name, members in data.items():
-            subsets[name] = SubsetEntries()
-            subsets[name].keys = {str(x) for x in members}
-        return subsets
+        return OrderedDict(
+            (name, SubsetEntries(members)) for name, members in data.items())
+    subsets: Dict[str, SubsetEntries] = OrderedDict()
     with open(subset_file) as f:
         for n, ln in enumerate(f, 1):
             parts = ln.split()
@@ -220,13 +210,10 @@ def _load_subset_file(subset_file: Union[str, Dict[str, str]]
 def _sample_keys(img_id, img_path) -> set:
     """Strings under which a subset file may name an image: its id, its path,
     every path suffix on a '/' boundary (so the basename too)."""
-    keys = set()
-    if img_id is not None:
-        keys.add(str(img_id))
+    keys = set() if img_id is None else {str(img_id)}
     if img_path:
         parts = str(img_path).replace('\\', '/').split('/')
-        for i in range(len(parts)):
-            keys.add('/'.join(parts[i:]))
+        keys.update('/'.join(parts[i:]) for i in range(len(parts)))
     return keys
 
 
