@@ -204,8 +204,6 @@ for _spec in FACE_SCHEMES.values():
     _spec['flip_indices'] = _pairs_to_indices(_spec['num_keypoints'],
                                               _spec['flip_pairs'])
 
-NORMALISER_MODES = ('inter_ocular', 'inter_pupil')
-
 
 def face_scheme_names() -> List[str]:
     """Names of the known schemes."""

@@ -517,9 +517,8 @@ class PairedReferenceDataset(BaseDataset):
         """
         info = self.pool.get_data_info(ref_idx)
         ref_id = int(info['img_id'])
-        cached = None
-        if self.ref_cache is not None:
-            cached = self.ref_cache.get(ref_idx)
+        cached = None if self.ref_cache is None else self.ref_cache.get(
+            ref_idx)
         img, heatmaps = cached if cached is not None else \
             self.render_reference(ref_idx, info)
         ref_img = torch.from_numpy(

@@ -31,11 +31,6 @@ TMP_MARK = '.tmp'
 _STALE_TMP = re.compile(r'\..+\.tmp(\.[A-Za-z0-9]+)?')
 
 
-def is_image_file(path: str) -> bool:
-    """Whether ``path``'s extension is an image extension (any case)."""
-    return osp.splitext(path)[1].lower() in IMAGE_EXTENSIONS
-
-
 def _fsync_dir(dirname: str) -> None:
     """Make a rename durable (best effort: not on every OS)."""
     try:

@@ -169,11 +169,9 @@ class RHTHead(BaseHead):
 
         self.loss_module = MODELS.build(loss)
         self.boundary_loss_module = MODELS.build(boundary_loss)
-        if decoder is not None:
-            self.decoder = KEYPOINT_CODECS.build(decoder)
-            self._check_decoder()
-        else:
-            self.decoder = None
+        self.decoder = None if decoder is None else KEYPOINT_CODECS.build(
+            decoder)
+        self._check_decoder()
 
         if with_reference:
             self.image_extractor = MODELS.build(
@@ -215,6 +213,7 @@ class RHTHead(BaseHead):
                 fusion_kernel_size=fusion_kernel_size))
 
     def _check_decoder(self) -> None:
+        """The decoder's K and P (when it has them; no decoder passes)."""
         k = getattr(self.decoder, 'num_keypoints', None)
         p = getattr(self.decoder, 'num_boundaries', None)
         if k is not None and k != self.num_keypoints:
@@ -271,8 +270,7 @@ class RHTHead(BaseHead):
         """
         if not self.with_reference:
             raise RuntimeError('global_descriptor needs with_reference=True')
-        feat = self.image_extractor(images)[0]  # (B, C_1x, H, W)
-        return self.descriptor_from_query(feat)
+        return self.descriptor_from_query(self.extract_query(images))
 
     def _check_refs(self, refs: Optional[ReferenceBatch], batch: int) -> None:
         if not isinstance(refs, ReferenceBatch):
@@ -559,10 +557,7 @@ class RHTHead(BaseHead):
             (1, K, 2) and keypoint_scores (1, K) per sample; heatmaps
             (K + P, 4H, 4W) with ``output_heatmaps``
         """
-        if isinstance(refs, (list, tuple)):
-            refs_list = list(refs)
-        else:
-            refs_list = [refs]
+        refs_list = list(refs) if isinstance(refs, (list, tuple)) else [refs]
         if test_cfg.get('flip_test', False):
             assert isinstance(feats, list) and len(feats) == 2
             flip_indices = batch_data_samples[0].metainfo['flip_indices']
