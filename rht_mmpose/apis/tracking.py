@@ -162,9 +162,8 @@ class FaceTracker:
             if self.tracks and len(boxes) else np.zeros(
                 (len(boxes), len(self.tracks)))
         tracks, used = [], set()
-        for i in np.argsort(-iou.max(1) if iou.size else -np.zeros(
-                len(boxes))):
-            j = int(iou[i].argmax()) if iou.size else -1
+        for i in np.argsort(-iou.max(1, initial=0.)):  # IoU >= 0
+            j = int(iou[i].argmax()) if self.tracks else -1
             if j >= 0 and iou[i, j] >= self.match_iou and j not in used:
                 used.add(j)
                 track = self.tracks[j]

@@ -66,13 +66,8 @@ class NonFiniteLossHook(Hook):
         if not isinstance(outputs, dict):
             return {}
         keys = self.loss_keys or [k for k in outputs if 'loss' in k]
-        bad = {}
-        for key in keys:
-            if key in outputs:
-                value = _to_float(outputs[key])
-                if not math.isfinite(value):
-                    bad[key] = value
-        return bad
+        values = {k: _to_float(outputs[k]) for k in keys if k in outputs}
+        return {k: v for k, v in values.items() if not math.isfinite(v)}
 
     @staticmethod
     def last_good_checkpoint(runner) -> Optional[str]:
