@@ -14,11 +14,9 @@ class AnnotationError(ValueError):
 def dataset_name(dataset) -> str:
     """A name for messages: type, ``ann_file`` / ``pts_folders`` and
     ``data_root`` of an MMPose dataset (or its ``dataset_name``)."""
-    parts = []
-    for key in ('ann_file', 'pts_folders', 'data_root'):
-        value = getattr(dataset, key, None)
-        if value:
-            parts.append(f'{key}={value!r}')
+    parts = [f'{key}={getattr(dataset, key)!r}'
+             for key in ('ann_file', 'pts_folders', 'data_root')
+             if getattr(dataset, key, None)]
     if not parts:
         meta = getattr(dataset, 'metainfo', {}) or {}
         if meta.get('dataset_name'):

@@ -187,9 +187,8 @@ class SiftFaceIndex:
         return h.hexdigest()[:16]
 
     def _cache_path(self, name: str) -> Optional[str]:
-        if self.cache_dir is None:
-            return None
-        return osp.join(self.cache_dir, name)
+        return None if self.cache_dir is None else osp.join(
+            self.cache_dir, name)
 
     def _load_or_build(self, path: Optional[str], build) -> dict:
         rank, world = get_dist_info()
@@ -262,10 +261,8 @@ class SiftFaceIndex:
 
         # descriptors on every rank (each call synchronises the ranks)
         tdesc, tcounts = self.descriptors(targets, tkey)
-        if pkey == tkey:
-            pdesc, pcounts = tdesc, tcounts
-        else:
-            pdesc, pcounts = self.descriptors(pool, pkey)
+        pdesc, pcounts = (tdesc, tcounts) if pkey == tkey else \
+            self.descriptors(pool, pkey)
 
         def build():
             scores = np.zeros((len(tdesc), len(pdesc)), np.int32)
