@@ -14,7 +14,7 @@ cache_dir = 'work_dirs/rht_cache'
 
 # K landmark + P boundary heatmaps at 128x128 for a 256x256 input. The
 # boundary layout follows the keypoint count (68: 300w, 98: wflw, 29: cofw,
-# 19: aflw; see rht_mmpose/codecs/boundary_tables.py), so one codec serves
+# 19: aflw; see rht_mmpose/codecs/face_schemes.py), so one codec serves
 # every benchmark (old-style configs cannot change a codec that a base
 # pipeline already holds).
 codec = dict(
