@@ -23,10 +23,11 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # The model used when no config / checkpoint is given (the demo's default):
 # a plain MMPose model, config + checkpoint, that ``mmpose.apis.init_model``,
 # ``MMPoseInferencer`` and ``tools/test.py`` load alike (the checkpoint also
-# embeds the config, ``meta['cfg']``). RHT-R-S with the correspondence loss,
-# its reference pool and its shape refiner in its state dict
-# (checkpoints/README.md). Swapping the default is this one name.
-BUNDLED_MODEL = 'rht_res18_s_match_300w'
+# embeds the config, ``meta['cfg']``). RHT-MNv2 (ImageNet MobileNetV2
+# start) with the correspondence loss, its reference pool and its shape
+# refiner in its state dict (checkpoints/README.md). Swapping the default
+# is this one name.
+BUNDLED_MODEL = 'rht_mnv2_300w'
 BUNDLED_CHECKPOINT = osp.join(REPO_ROOT, 'checkpoints', f'{BUNDLED_MODEL}.pth')
 BUNDLED_CONFIG = osp.join(REPO_ROOT, 'configs', f'{BUNDLED_MODEL}.py')
 # meta keys of checkpoints written before the pool and the shape refiner

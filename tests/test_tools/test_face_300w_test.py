@@ -21,13 +21,15 @@ def test_face_300w_test_script_on_three_faces(data_root, tmp_path):
         '--no-dlib', '--out-dir', str(out)
     ], cwd=REPO_ROOT, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    # the bundled default and the shipped baseline of its pair
-    assert 'RHT-R-S + match (bundled default)    common' in proc.stdout
-    assert 'Trans-R-S (baseline)' in proc.stdout
+    # the bundled default, the baseline of its pair, the from-scratch pair
+    assert 'RHT-MNv2 + match (bundled default)   common' in proc.stdout
+    for label in ('Trans-MNv2 (baseline)', 'RHT-R-S + match (from scratch)',
+                  'Trans-R-S (from scratch)'):
+        assert label in proc.stdout
     assert (out / 'ced_300w_common.png').stat().st_size > 0
     with open(out / 'results.json') as f:
         results = json.load(f)
-    row = results['RHT-R-S + match (bundled default)']
+    row = results['RHT-MNv2 + match (bundled default)']
     with open(row['per_image']) as f:
         images = json.load(f)['images']
     assert len(images) == 3

@@ -27,10 +27,10 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 RIDGES = (0.01, 0.1, 1.0, 10.0)
 DEFAULT_MODELS = [
-    'bundled (RHT-R-S + match)=' +
-    osp.join(REPO, 'checkpoints', 'rht_res18_s_match_300w.pth'),
-    'Trans-R-S (baseline)=' +
-    osp.join(REPO, 'checkpoints', 'trans_res18_s_300w.pth'),
+    'bundled (RHT-MNv2 + match)=' +
+    osp.join(REPO, 'checkpoints', 'rht_mnv2_300w.pth'),
+    'Trans-MNv2 (baseline)=' +
+    osp.join(REPO, 'checkpoints', 'trans_mnv2_300w.pth'),
 ]
 
 

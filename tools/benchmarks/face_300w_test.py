@@ -35,10 +35,13 @@ TEST_FOLDERS = ('helen/testset', 'lfpw/testset')
 PARTS = ('helen', 'lfpw')
 # (row, test config, checkpoint): the shipped models
 SHIPPED = [
-    ('RHT-R-S + match (bundled default)',
-     'configs/rht_res18_s_match_300w.py',
+    ('RHT-MNv2 + match (bundled default)', 'configs/rht_mnv2_300w.py',
+     'checkpoints/rht_mnv2_300w.pth'),
+    ('Trans-MNv2 (baseline)', 'configs/trans_mnv2_300w.py',
+     'checkpoints/trans_mnv2_300w.pth'),
+    ('RHT-R-S + match (from scratch)', 'configs/rht_res18_s_match_300w.py',
      'checkpoints/rht_res18_s_match_300w.pth'),
-    ('Trans-R-S (baseline)', 'configs/trans_res18_s_300w.py',
+    ('Trans-R-S (from scratch)', 'configs/trans_res18_s_300w.py',
      'checkpoints/trans_res18_s_300w.pth'),
 ]
 METRICS = ('NME_io', 'NME_ip', 'FR@0.1', 'AUC@0.1')
