@@ -214,14 +214,12 @@ class RHTHead(BaseHead):
 
     def _check_decoder(self) -> None:
         """The decoder's K and P (when it has them; no decoder passes)."""
-        k = getattr(self.decoder, 'num_keypoints', None)
-        p = getattr(self.decoder, 'num_boundaries', None)
-        if k is not None and k != self.num_keypoints:
-            raise ValueError(f'decoder has {k} keypoints, expected '
-                             f'num_keypoints={self.num_keypoints}')
-        if p is not None and p != self.num_boundaries:
-            raise ValueError(f'decoder has {p} boundaries, expected '
-                             f'num_boundaries={self.num_boundaries}')
+        for part in ('keypoints', 'boundaries'):
+            value = getattr(self.decoder, f'num_{part}', None)
+            expected = getattr(self, f'num_{part}')
+            if value is not None and value != expected:
+                raise ValueError(f'decoder has {value} {part}, expected '
+                                 f'num_{part}={expected}')
 
     # ------------------------------------------------------------------
     # forward
