@@ -251,7 +251,6 @@ class HaarFaceDetector:
                                'haarcascade_frontalface_default.xml')
         if not osp.isfile(cascade):
             raise FileNotFoundError(f'Haar cascade {cascade!r} not found')
-        self.cascade_path = cascade
         self.classifier = cv2.CascadeClassifier(cascade)
         if self.classifier.empty():
             raise FaceInputError(f'could not load Haar cascade {cascade!r}')
@@ -269,8 +268,6 @@ class HaarFaceDetector:
             cv2.equalizeHist(gray), scaleFactor=self.scale_factor,
             minNeighbors=self.min_neighbors,
             minSize=(self.min_size, self.min_size), outputRejectLevels=True)
-        if len(rects) == 0:
-            return np.zeros((0, 5), dtype=np.float32)
         rects = np.asarray(rects, dtype=np.float32).reshape(-1, 4)
         scores = np.asarray(weights, dtype=np.float32).reshape(-1)
         dets = np.concatenate([
@@ -323,8 +320,7 @@ class MMDetFaceDetector:
         pred = result.pred_instances.cpu().numpy()
         dets = np.concatenate(
             [pred.bboxes, pred.scores[:, None]], axis=1).astype(np.float32)
-        keep = np.logical_and(pred.labels == self.cat_id,
-                              pred.scores > self.score_thr)
+        keep = (pred.labels == self.cat_id) & (pred.scores > self.score_thr)
         return nms_boxes(dets[keep], self.nms_thr)
 
 

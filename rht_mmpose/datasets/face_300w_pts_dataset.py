@@ -99,9 +99,8 @@ class Face300WPtsDataset(Face300WDataset):
             raise ValueError(f'split {split!r}, expected one of {SPLITS}')
         self.split_file = split_file
         self.split = split
-        if isinstance(pts_folders, str):
-            pts_folders = [pts_folders]
-        self.pts_folders = list(pts_folders)
+        self.pts_folders = ([pts_folders] if isinstance(pts_folders, str)
+                            else list(pts_folders))
         self.cache_dir = cache_dir or DEFAULT_CACHE_DIR
         ann_file = osp.abspath(
             pts_json_path(data_root, self.pts_folders, self.cache_dir))

@@ -17,6 +17,7 @@ from typing import Callable, Optional, Tuple
 
 import numpy as np
 from mmengine.dist import barrier, get_dist_info
+from mmengine.utils import track_iter_progress
 
 CACHE_VERSION = 1
 FILES = ('images.npy', 'heatmaps.npy', 'filled.npy')
@@ -79,13 +80,12 @@ class ReferenceCache:
             cls._build(cache_dir, folder, num_faces, render, progress)
         if world > 1:
             barrier()
-        cache = cls(folder)
         filled = np.load(osp.join(folder, 'filled.npy'), mmap_mode='r')
         if filled.shape != (num_faces, ):
             raise ValueError(
                 f'reference cache {folder} holds {filled.shape[0]} faces, '
                 f'expected {num_faces}; delete the folder to rebuild it')
-        return cache
+        return cls(folder)
 
     @staticmethod
     def _build(cache_dir, folder, num_faces, render, progress) -> None:
@@ -96,13 +96,12 @@ class ReferenceCache:
             images = heatmaps = None
             filled = np.lib.format.open_memmap(
                 osp.join(tmp, 'filled.npy'), 'w+', np.uint8, (num_faces, ))
-            bar = None
+            faces = range(num_faces)
             if progress:
-                from mmengine.utils import ProgressBar
                 print(f'rendering {num_faces} references into {folder}',
                       flush=True)
-                bar = ProgressBar(num_faces)
-            for i in range(num_faces):
+                faces = track_iter_progress(faces)
+            for i in faces:
                 out = render(i)
                 if out is not None:
                     img, hm = out
@@ -116,10 +115,6 @@ class ReferenceCache:
                     images[i] = img
                     heatmaps[i] = hm
                     filled[i] = 1
-                if bar is not None:
-                    bar.update()
-            if bar is not None:
-                print(flush=True)
             if images is None:
                 raise ValueError(f'no pool face of {folder} could be '
                                  'rendered as a reference')

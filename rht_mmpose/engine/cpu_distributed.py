@@ -71,16 +71,10 @@ class CPUAwareDistributedDataParallel(MMDistributedDataParallel):
     ``device_ids=[LOCAL_RANK]``). On a GPU it is ``MMDistributedDataParallel``.
     """
 
-    def __init__(self, module, detect_anomalous_params: bool = False,
-                 **kwargs) -> None:
-        devices = {p.device.type for p in module.parameters()}
-        if devices == {'cpu'}:
-            kwargs['device_ids'] = None
-            kwargs['output_device'] = None
-        super().__init__(
-            module=module,
-            detect_anomalous_params=detect_anomalous_params,
-            **kwargs)
+    def __init__(self, module, **kwargs) -> None:
+        if {p.device.type for p in module.parameters()} == {'cpu'}:
+            kwargs.update(device_ids=None, output_device=None)
+        super().__init__(module=module, **kwargs)
 
 
 def prepare_run(cfg) -> None:

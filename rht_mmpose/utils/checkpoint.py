@@ -37,18 +37,13 @@ def mmengine_safe_globals() -> list:
     except ImportError:  # pragma: no cover - numpy < 2
         from numpy.core import multiarray
     allowed = [HistoryBuffer, getattr, multiarray._reconstruct,
-               multiarray.scalar,
-               np.ndarray, np.dtype]
+               multiarray.scalar, np.ndarray, np.dtype]
     # numpy >= 1.25 pickles dtypes as instances of np.dtypes.*DType classes.
     dtypes = getattr(np, 'dtypes', None)
     if dtypes is not None:
         allowed += [getattr(dtypes, name) for name in dir(dtypes)
                     if name.endswith('DType')]
     return allowed
-
-
-def _supports_safe_globals() -> bool:
-    return hasattr(torch.serialization, 'add_safe_globals')
 
 
 def register_mmengine_safe_globals() -> bool:
@@ -65,7 +60,7 @@ def register_mmengine_safe_globals() -> bool:
         bool: True if registered, False on torch < 2.4 (there ``torch.load``
         defaults to full unpickling, so nothing is needed).
     """
-    if not _supports_safe_globals():
+    if not hasattr(torch.serialization, 'add_safe_globals'):
         return False
     torch.serialization.add_safe_globals(mmengine_safe_globals())
     return True
@@ -105,13 +100,12 @@ def load_checkpoint_safe(path: str,
     if not osp.isfile(path):
         raise FileNotFoundError(f'checkpoint {path!r} does not exist')
     try:
-        if _supports_safe_globals():
-            register_mmengine_safe_globals()
+        safe_globals_registered = register_mmengine_safe_globals()
         try:
             return torch.load(path, map_location=map_location,
                               weights_only=True)
         except pickle.UnpicklingError:
-            if _supports_safe_globals() or not allow_unsafe_fallback:
+            if safe_globals_registered or not allow_unsafe_fallback:
                 raise
             warnings.warn(
                 f'torch {torch.__version__} has no add_safe_globals, so the '

@@ -193,12 +193,9 @@ class FaceResultDrawer:
         """Unique references stacked vertically (at most 4), captioned."""
         tiles, seen = [], set()
         for face, ref in enumerate(references):
-            if ref is None:
+            if ref is None or tuple(ref['index']) in seen:
                 continue
-            key = tuple(ref['index'])
-            if key in seen:
-                continue
-            seen.add(key)
+            seen.add(tuple(ref['index']))
             size = max(128, height // max(1, min(4, len(references))))
             tile = _heatmap_overlay(
                 ref['heatmaps'], cv2.resize(np.ascontiguousarray(
@@ -208,8 +205,8 @@ class FaceResultDrawer:
             if len(tiles) == 4:
                 break
         if not tiles:
-            tile = np.zeros((128, 128, 3), np.uint8)
-            tiles = [_caption(tile, 'no reference')]
+            tiles = [_caption(np.zeros((128, 128, 3), np.uint8),
+                              'no reference')]
         col = np.concatenate(tiles, axis=0)
         if col.shape[0] > height:
             col = _fit_height(col, height)

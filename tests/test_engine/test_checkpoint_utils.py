@@ -10,7 +10,6 @@ import torch
 from mmengine.fileio.backends import local_backend as mmengine_local_backend
 from mmengine.logging import HistoryBuffer
 
-import rht_mmpose.utils.checkpoint as ckpt_mod
 import rht_mmpose.utils.io as io_mod
 from rht_mmpose.engine import AtomicLocalBackend
 from rht_mmpose.utils import (atomic_write_bytes, load_checkpoint_safe,
@@ -115,7 +114,7 @@ def test_load_plain_state_dict_without_warning(tmp_path):
 def test_load_mmengine_checkpoint(tmp_path):
     path = str(tmp_path / 'iter_2.pth')
     torch.save(_mmengine_like_checkpoint(), path)
-    if ckpt_mod._supports_safe_globals():
+    if hasattr(torch.serialization, 'add_safe_globals'):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter('always')
             ckpt = load_checkpoint_safe(path)

@@ -6,7 +6,6 @@ from .time_budget_hook import TimeBudgetHook
 
 __all__ = [
     'AtomicCheckpointHook', 'AtomicLocalBackend', 'BadSampleReportHook',
-    'NonFiniteLossError',
-    'NonFiniteLossHook', 'RNGStateHook', 'TimeBudgetHook', 'get_rng_state',
-    'set_rng_state'
+    'NonFiniteLossError', 'NonFiniteLossHook', 'RNGStateHook',
+    'TimeBudgetHook', 'get_rng_state', 'set_rng_state'
 ]

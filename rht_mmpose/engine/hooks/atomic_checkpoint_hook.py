@@ -77,12 +77,9 @@ class AtomicCheckpointHook(CheckpointHook):
                         and (out_dir is None or '://' not in str(out_dir)))
         if self._atomic:
             backend_args = dict(backend=ATOMIC_BACKEND)
-        super().__init__(
-            *args,
-            out_dir=out_dir,
-            file_client_args=file_client_args,
-            backend_args=backend_args,
-            **kwargs)
+        super().__init__(*args, out_dir=out_dir,
+                         file_client_args=file_client_args,
+                         backend_args=backend_args, **kwargs)
 
     def before_train(self, runner) -> None:
         super().before_train(runner)

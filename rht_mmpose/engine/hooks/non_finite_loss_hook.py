@@ -84,18 +84,13 @@ class NonFiniteLossHook(Hook):
                          data_batch=None,
                          outputs=None) -> None:
         bad = self._bad_terms(outputs)
-        world_size = get_world_size()
-        if world_size > 1:
-            flag = torch.tensor([1.0 if bad else 0.0])
-            all_reduce(flag, op='sum')
-            any_bad = bool(flag.item() > 0)
-        else:
-            any_bad = bool(bad)
-        if not any_bad:
+        num_bad_ranks = torch.tensor([float(bool(bad))])
+        all_reduce(num_bad_ranks, op='sum')  # no-op in a single process
+        if num_bad_ranks.item() == 0:
             return
 
         ids = _sample_ids(data_batch)
-        if world_size > 1:
+        if get_world_size() > 1:
             per_rank = all_gather_object((ids, bad))
             ids = [f'rank {r}: {i}' for r, (rank_ids, _) in
                    enumerate(per_rank) for i in rank_ids]

@@ -36,10 +36,9 @@ def set_rng_state(state: dict) -> None:
     np.random.set_state((kind, keys.numpy().astype(np.uint32), pos,
                          has_gauss, cached))
     torch.set_rng_state(state['torch'])
-    if 'cuda' in state and torch.cuda.is_available():
-        cuda_states = state['cuda']
-        if len(cuda_states) == torch.cuda.device_count():
-            torch.cuda.set_rng_state_all(cuda_states)
+    if ('cuda' in state and torch.cuda.is_available()
+            and len(state['cuda']) == torch.cuda.device_count()):
+        torch.cuda.set_rng_state_all(state['cuda'])
 
 
 class _RestoreAfterSkip:

@@ -214,14 +214,12 @@ class RHTHead(BaseHead):
 
     def _check_decoder(self) -> None:
         """The decoder's K and P (when it has them; no decoder passes)."""
-        k = getattr(self.decoder, 'num_keypoints', None)
-        p = getattr(self.decoder, 'num_boundaries', None)
-        if k is not None and k != self.num_keypoints:
-            raise ValueError(f'decoder has {k} keypoints, expected '
-                             f'num_keypoints={self.num_keypoints}')
-        if p is not None and p != self.num_boundaries:
-            raise ValueError(f'decoder has {p} boundaries, expected '
-                             f'num_boundaries={self.num_boundaries}')
+        for part in ('keypoints', 'boundaries'):
+            value = getattr(self.decoder, f'num_{part}', None)
+            expected = getattr(self, f'num_{part}')
+            if value is not None and value != expected:
+                raise ValueError(f'decoder has {value} {part}, expected '
+                                 f'num_{part}={expected}')
 
     # ------------------------------------------------------------------
     # forward
@@ -276,22 +274,19 @@ class RHTHead(BaseHead):
         if not isinstance(refs, ReferenceBatch):
             raise ValueError('RHTHead(with_reference=True) needs refs, a '
                              f'ReferenceBatch, got {type(refs).__name__}')
-        expected = dict(
-            target_small=(batch, 3, self.ref_size, self.ref_size),
-            ref_img=(batch, 3, self.ref_size, self.ref_size),
-            ref_heatmaps=(batch, self.out_channels, self.ref_size,
-                          self.ref_size))
-        for name, shape in expected.items():
-            x = getattr(refs, name)
-            if name == 'ref_heatmaps' and x.dim() == 4 \
-                    and x.shape[1] != shape[1]:
+        for name, channels in (('target_small', 3), ('ref_img', 3),
+                               ('ref_heatmaps', self.out_channels)):
+            shape = tuple(getattr(refs, name).shape)
+            if name == 'ref_heatmaps' and len(shape) == 4 \
+                    and shape[1] != channels:
                 raise ValueError(
-                    f'reference heatmaps have {x.shape[1]} channels, expected '
-                    f'{shape[1]} ({self.num_keypoints} landmarks + '
+                    f'reference heatmaps have {shape[1]} channels, expected '
+                    f'{channels} ({self.num_keypoints} landmarks + '
                     f'{self.num_boundaries} boundaries)')
-            if tuple(x.shape) != shape:
-                raise ValueError(f'{name} has shape {tuple(x.shape)}, '
-                                 f'expected {shape}')
+            expected = (batch, channels, self.ref_size, self.ref_size)
+            if shape != expected:
+                raise ValueError(f'{name} has shape {shape}, '
+                                 f'expected {expected}')
 
     def _forward(self, feats: Tuple[Tensor],
                  refs: Optional[ReferenceBatch]) -> Tuple[Tensor, dict]:

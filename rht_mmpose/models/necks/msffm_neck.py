@@ -133,13 +133,11 @@ class MSFFMNeck(nn.Module):
 
         # which ref scales are fused at each F_G scale: coarser ones than
         # in_scale are brought up to in_scale and fused there first
-        self.fuse_plan = []
-        for fg_scale in self.fg_scales:
-            self.fuse_plan.append([
-                i for i, s in enumerate(self.ref_scales)
-                if (s == fg_scale or (fg_scale == in_scale and s < in_scale))
-                and s in self.fuse_scales
-            ])
+        self.fuse_plan = [[
+            i for i, s in enumerate(self.ref_scales)
+            if (s == fg_scale or (fg_scale == in_scale and s < in_scale))
+            and s in self.fuse_scales
+        ] for fg_scale in self.fg_scales]
         self.fuse_blocks = nn.ModuleList()
         if with_reference:
             for fg_ch, plan in zip(self.fg_channels, self.fuse_plan):
@@ -185,11 +183,8 @@ class MSFFMNeck(nn.Module):
             if self.with_reference:
                 for block, ref_idx in zip(self.fuse_blocks[i],
                                           self.fuse_plan[i]):
-                    refs = [
-                        self._resize(r, x.shape[-2:])
-                        for r in ref_feats[ref_idx]
-                    ]
-                    x = block(x, refs)
+                    x = block(x, [self._resize(r, x.shape[-2:])
+                                  for r in ref_feats[ref_idx]])
             if i < len(self.deconvs):
                 x = self.deconvs[i](x)
         return self.final_layer(x)

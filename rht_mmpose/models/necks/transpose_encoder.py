@@ -41,14 +41,10 @@ def sine_position_encoding(height: int,
     dim_t = torch.arange(half, dtype=torch.float32, device=device)
     dim_t = temperature**(2 * torch.div(dim_t, 2, rounding_mode='floor') /
                           half)
-    pos_x = x_embed[..., None] / dim_t  # (H, W, D/2)
-    pos_y = y_embed[..., None] / dim_t
-    pos_x = torch.stack((pos_x[..., 0::2].sin(), pos_x[..., 1::2].cos()),
-                        dim=3).flatten(2)
-    pos_y = torch.stack((pos_y[..., 0::2].sin(), pos_y[..., 1::2].cos()),
-                        dim=3).flatten(2)
-    pos = torch.cat((pos_y, pos_x), dim=2)  # (H, W, D)
-    return pos.flatten(0, 1).unsqueeze(1)  # (HW, 1, D)
+    pos = torch.stack((y_embed, x_embed), dim=2)[..., None] / dim_t
+    # (H, W, 2, D/4, 2): y's half before x's, sin / cos interleaved in each
+    pos = torch.stack((pos[..., 0::2].sin(), pos[..., 1::2].cos()), dim=4)
+    return pos.reshape(height * width, 1, embed_dims)  # (HW, 1, D)
 
 
 class TransPoseEncoderLayer(nn.Module):

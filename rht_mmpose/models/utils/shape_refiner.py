@@ -177,10 +177,8 @@ class LinearShapeRefiner(nn.Module):
         if weight.shape != (k2, k2):
             raise ValueError(f'refiner fitted for {weight.shape[0] // 2} '
                              f'landmarks, expected {self.num_keypoints}')
-        for name in REFINER_BUFFERS:
-            value = torch.as_tensor(np.asarray(fit[name]))
-            buf = getattr(self, name)
-            buf.copy_(value.to(buf.dtype))
+        for name in REFINER_BUFFERS:  # copy_ casts to the buffer's dtype
+            getattr(self, name).copy_(torch.as_tensor(np.asarray(fit[name])))
 
     def get_fit(self) -> Optional[Dict[str, np.ndarray]]:
         """The installed fit as numpy arrays (None when not fitted)."""
