@@ -26,10 +26,12 @@ from ..utils.face_geometry import check_boxes, heatmap_in_image
 from ..utils.io import load_image, open_frames
 
 # Whether MTCNN's eye line sets the crop's rotation by default: off, as
-# chosen on the same validation faces (--settings rotation: NME_io 0.0345
-# with it, 0.0342 without; 300-W faces are mostly upright). On a face
-# turned 40 degrees it helps (tests/test_apis/test_face_landmarker.py):
-# pass rotate=True for tilted faces.
+# chosen on the 202 validation faces with MTCNN boxes (in_the_wild.py
+# --faces val --settings rotation, RHT-MNv2: NME_io 0.0327 either way;
+# RHT-R-S: 0.0345 with it, 0.0342 without; 300-W faces are mostly
+# upright). Beyond the training rotations it helps (a face turned 60
+# degrees: 0.029 against 0.064, tests/test_apis/test_face_landmarker.py):
+# pass rotate=True for strongly tilted faces.
 ROTATE_DEFAULT = False
 BACKENDS = ('mmpose', 'onnx', 'hybrid')
 
