@@ -38,10 +38,9 @@ BACKENDS = ('mmpose', 'onnx', 'hybrid')
 ImageLike = Union[str, os.PathLike, np.ndarray]
 
 
-# The fast path of a model with references whose config declares no
-# ``fast_test_cfg`` (e.g. a checkpoint's embedded config from before the
-# key): 2 best references with the flip test, the first bundled model's
-# choice (configs/rht_res18_s_match_300w.py says why).
+# The fast path of a model with references whose config has no
+# ``fast_test_cfg`` (e.g. embedded in an older checkpoint): the first
+# bundled model's choice (configs/rht_res18_s_match_300w.py says why).
 DEFAULT_FAST_SETTINGS = dict(num_refs=2, flip_test=True)
 
 

@@ -182,12 +182,14 @@ class RHTPoseEstimator(TopdownPoseEstimator):
         if not getattr(head, 'use_stm', False):
             raise ValueError("ref_mode 'stm_match' needs the head's STM "
                              '(RHTHead(use_stm=True))')
+        if cached:  # every pool key at once (no values): (N, C_1x, H, W)
+            keys = pool.features(torch.arange(len(pool)), query.dtype,
+                                 query.device, key_only=True).key
+            return head.stm.match_confidence(query, keys).float()
         scores = []
         for start in range(0, len(pool), 16):
             index = torch.arange(start, min(start + 16, len(pool)))
-            keys = pool.features(index, query.dtype, query.device).key \
-                if cached else head.extract_query(
-                    pool.reference(index, query)[0])
+            keys = head.extract_query(pool.reference(index, query)[0])
             # keys: (16, C_1x, H, W) -> (B, 16) mean confidences
             scores.append(head.stm.match_confidence(query, keys).float())
         return torch.cat(scores, dim=1)

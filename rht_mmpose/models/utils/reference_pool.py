@@ -221,7 +221,8 @@ class ReferencePool(nn.Module):
                  index: Tensor,
                  dtype: torch.dtype,
                  device: torch.device,
-                 perm: Optional[Sequence[int]] = None) -> ReferenceFeatures:
+                 perm: Optional[Sequence[int]] = None,
+                 key_only: bool = False) -> ReferenceFeatures:
         """Key and values of pool faces, computed once and cached while
         the faces and the extractors' weights stay what they were (a weight
         load, an optimiser step or new faces change them).
@@ -233,6 +234,8 @@ class ReferencePool(nn.Module):
             perm (Sequence[int], optional): with a channel permutation, the
                 features of the horizontally flipped face (image flipped,
                 heatmaps flipped and permuted), as the flip test needs
+            key_only (bool): only K (V empty): what reference selection
+                reads, without stacking the large V of every pool face
 
         Returns:
             ReferenceFeatures: K (B, C_1x, H, W) and V (1x, 2x, 4x)
@@ -268,8 +271,8 @@ class ReferencePool(nn.Module):
             self._features.move_to_end((i, flipped))
         while len(self._features) > max(self.cache_size, len(set(idx))):
             self._features.popitem(last=False)
-        entries = [self._features[(i, flipped)] for i in idx]
-        stacked = [torch.stack(ts) for ts in zip(*entries)]
+        parts = list(zip(*[self._features[(i, flipped)] for i in idx]))
+        stacked = [torch.stack(ts) for ts in parts[:1 if key_only else None]]
         return ReferenceFeatures(stacked[0], stacked[1:])
 
 

@@ -272,6 +272,21 @@ def test_stm_match_scores_equal_brute_force_and_pick_the_target(cached):
     assert idx[1].tolist() == expected[1].topk(2).indices.tolist()
 
 
+def test_pool_features_key_only_are_the_keys_of_the_full_features():
+    """key_only (what selection reads) stacks the same keys, for the
+    plain and the flipped faces, and no values."""
+    model, _ = pool_model()
+    pool = model.reference_pool
+    index = torch.arange(len(pool)).flip(0)
+    perm = list(range(model.head.num_keypoints + model.head.num_boundaries))
+    for flip in (None, perm):
+        full = pool.features(index, torch.float32, torch.device('cpu'), flip)
+        keys = pool.features(index, torch.float32, torch.device('cpu'), flip,
+                             key_only=True)
+        torch.testing.assert_close(keys.key, full.key, rtol=0, atol=0)
+        assert len(full.values) == 3 and list(keys.values) == []
+
+
 def test_stm_match_needs_stm():
     cfg = tiny_cfg(ref_mode='stm_match')
     cfg['head']['use_stm'] = False
