@@ -239,12 +239,12 @@ def photo_speed(path: str, runs: int = 9, config: str = None,
             return len(boxes)
         return run
 
-    def landmark_step(lm):
-        boxes, angles = fast.detect(img)
+    same_boxes, same_angles = fast.detect(img)  # every landmark step's
 
+    def landmark_step(lm):
         def run():
-            lm.landmarks(img, boxes, angles)
-            return len(boxes)
+            lm.landmarks(img, same_boxes, same_angles)
+            return len(same_boxes)
         return run
 
     if config is None:

@@ -298,21 +298,19 @@ class RHTHead(BaseHead):
         self._check_refs(refs, b)
         ref_hm = refs.ref_heatmaps
         # precomputed features (the estimator's pool cache) skip extractors
-        query = refs.query
-        if refs.features is not None:
-            key, values = refs.features
-        elif query is None:
+        query, features = refs.query, refs.features
+        if query is None and features is None:
             # Q and K from one extractor, run once on both images
             qk = self.image_extractor(torch.cat([refs.target_small,
-                                                 refs.ref_img]))
-            query, key = qk[0][:b], qk[0][b:]  # (B, C_1x, H, W) each
-            values = self.heatmap_extractor(ref_hm)  # 1x, 2x, 4x
-        else:
-            key, values = self.extract_reference(refs.ref_img, ref_hm)
+                                                 refs.ref_img]))[0]
+            # Q, K: (B, C_1x, H, W) each; V: 1x, 2x, 4x
+            query, features = qk[:b], ReferenceFeatures(
+                qk[b:], self.heatmap_extractor(ref_hm))
+        elif features is None:
+            features = self.extract_reference(refs.ref_img, ref_hm)
         if query is None:
             query = self.extract_query(refs.target_small)
-        heatmaps, aux = self.fuse_reference(
-            fg, query, ReferenceFeatures(key, values))
+        heatmaps, aux = self.fuse_reference(fg, query, features)
         return heatmaps, dict(aux, ref_heatmaps=ref_hm)
 
     def fuse_reference(self, fg: Tensor, query: Tensor,

@@ -182,15 +182,17 @@ class RHTPoseEstimator(TopdownPoseEstimator):
         if not getattr(head, 'use_stm', False):
             raise ValueError("ref_mode 'stm_match' needs the head's STM "
                              '(RHTHead(use_stm=True))')
-        if cached:  # every pool key at once (no values): (N, C_1x, H, W)
-            keys = pool.features(torch.arange(len(pool)), query.dtype,
-                                 query.device, key_only=True).key
-            return head.stm.match_confidence(query, keys).float()
+        if cached:  # the pool's keys only (no values), (N, C_1x, H, W)
+            pool_keys = pool.features(torch.arange(len(pool)), query.dtype,
+                                      query.device, key_only=True).key
+        # a chunk's Gram matrix holds (H*W)^2 numbers per pool face
+        chunk = max(1, 2**22 // query[0, 0].numel()**2)
         scores = []
-        for start in range(0, len(pool), 16):
-            index = torch.arange(start, min(start + 16, len(pool)))
-            keys = head.extract_query(pool.reference(index, query)[0])
-            # keys: (16, C_1x, H, W) -> (B, 16) mean confidences
+        for start in range(0, len(pool), chunk):
+            index = torch.arange(start, min(start + chunk, len(pool)))
+            keys = pool_keys[index] if cached else head.extract_query(
+                pool.reference(index, query)[0])
+            # keys: (chunk, C_1x, H, W) -> (B, chunk) mean confidences
             scores.append(head.stm.match_confidence(query, keys).float())
         return torch.cat(scores, dim=1)
 
