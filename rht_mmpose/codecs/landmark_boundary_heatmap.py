@@ -3,10 +3,12 @@ from typing import List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
+import torch
 from mmpose.codecs.base import BaseKeypointCodec
 from mmpose.codecs.utils import (generate_gaussian_heatmaps,
                                  get_heatmap_maximum, refine_keypoints)
 from mmpose.registry import KEYPOINT_CODECS
+from torch import Tensor
 
 from .dark_refinement import refine_keypoints_dark_bounded
 from .face_schemes import (BOUNDARY_TABLES, channel_count, get_boundaries,
@@ -164,33 +166,52 @@ def separable_unbiased_gaussians(heatmap_size: Tuple[int, int],
     return heatmaps, weights
 
 
+def centroids_above_threshold(heatmaps: Tensor,
+                              threshold: float) -> Tuple[Tensor, Tensor]:
+    """Centroid of each heatmap's part above ``threshold`` of its maximum;
+    differentiable, so the coordinate loss of :class:`RHTHead` trains the
+    very decoding the codec applies.
+
+    Args:
+        heatmaps (Tensor): (..., H, W)
+        threshold (float): fraction t in [0, 1); the weights are
+            ``max(h - t * max(h), 0)`` (all zero when ``max(h) <= 0``)
+
+    Returns:
+        tuple: centroids (..., 2) (x, y) in heatmap pixels, 0 where the
+        weights are all zero, and the weights' sums (...)
+    """
+    h, w = heatmaps.shape[-2:]
+    peaks = heatmaps.flatten(-2).amax(-1)  # (...)
+    weights = (heatmaps - threshold * peaks[..., None, None]).clamp(min=0)
+    total = weights.sum(dim=(-2, -1))  # (...)
+    xs = torch.arange(w, dtype=heatmaps.dtype, device=heatmaps.device)
+    ys = torch.arange(h, dtype=heatmaps.dtype, device=heatmaps.device)
+    centroids = torch.stack([(weights.sum(-2) * xs).sum(-1),
+                             (weights.sum(-1) * ys).sum(-1)], dim=-1)
+    return centroids / total.clamp(min=1e-12)[..., None], total
+
+
 def heatmap_centroids(heatmaps: np.ndarray, threshold: float,
                       fallback: np.ndarray) -> np.ndarray:
-    """Centroid of each heatmap's part above ``threshold`` of its maximum.
+    """:func:`centroids_above_threshold` of numpy heatmaps.
 
     Args:
         heatmaps (np.ndarray): (K, H, W)
-        threshold (float): fraction t in [0, 1); the weights are
-            ``max(h - t * max(h), 0)``
+        threshold (float): fraction t in [0, 1)
         fallback (np.ndarray): (K, 2) locations kept for channels with no
             positive weight (a maximum <= 0)
 
     Returns:
         np.ndarray: (K, 2) float32 (x, y) in heatmap pixels
     """
-    k, h, w = heatmaps.shape
-    peaks = heatmaps.reshape(k, -1).max(axis=1)  # (K, )
-    weights = np.maximum(heatmaps - threshold * peaks[:, None, None], 0)
-    weights[peaks <= 0] = 0
-    total = weights.sum(axis=(1, 2))  # (K, )
-    ys, xs = np.mgrid[0:h, 0:w]
-    with np.errstate(divide='ignore', invalid='ignore'):
-        centroids = np.stack([(weights * xs).sum(axis=(1, 2)) / total,
-                              (weights * ys).sum(axis=(1, 2)) / total],
-                             axis=1)
-    empty = total <= 0
+    centroids, total = centroids_above_threshold(
+        torch.from_numpy(np.ascontiguousarray(heatmaps, np.float32)),
+        threshold)
+    centroids = centroids.numpy()
+    empty = total.numpy() <= 0
     centroids[empty] = fallback[empty]
-    return centroids.astype(np.float32)
+    return centroids
 
 
 @KEYPOINT_CODECS.register_module()

@@ -12,6 +12,8 @@ from mmpose.registry import KEYPOINT_CODECS, MODELS
 from mmpose.utils.tensor_utils import to_numpy
 from mmpose.utils.typing import (ConfigType, Features, OptConfigType,
                                  OptSampleList, Predictions)
+from rht_mmpose.codecs.landmark_boundary_heatmap import \
+    centroids_above_threshold
 from rht_mmpose.utils.face_geometry import flip_shift, fuse_flipped
 from ..utils.reference_batch import ReferenceBatch, ReferenceFeatures
 from ..utils.soft_transformer import SoftTransformer
@@ -91,6 +93,14 @@ class RHTHead(BaseHead):
             Q and K learn only through the confidence A. Defaults to 0
         match_temperature (float): temperature of that softmax over the
             cosine correlations. Defaults to 0.1
+        coord_loss_weight (float): weight of an auxiliary coordinate loss
+            that is not in the paper (0 = off): L1, in heatmap pixels,
+            between the decoder's centroid decoding of each predicted and
+            target landmark heatmap (see :meth:`coord_loss`). The L2
+            heatmap loss is satisfied by a ridge along a contour whose
+            decoded centre sits away from the landmark; this loss trains
+            the decoded point itself. Needs a decoder with
+            ``centroid_threshold``. Defaults to 0
         loss (dict): landmark heatmap loss. Defaults to
             ``KeypointMSELoss(use_target_weight=True)``
         boundary_loss (dict): boundary heatmap loss. Defaults to
@@ -119,6 +129,7 @@ class RHTHead(BaseHead):
                  trans_loss_detach: bool = True,
                  match_loss_weight: float = 0.,
                  match_temperature: float = 0.1,
+                 coord_loss_weight: float = 0.,
                  loss: ConfigType = dict(
                      type='KeypointMSELoss', use_target_weight=True),
                  boundary_loss: ConfigType = dict(type='KeypointMSELoss'),
@@ -172,6 +183,12 @@ class RHTHead(BaseHead):
         self.decoder = None if decoder is None else KEYPOINT_CODECS.build(
             decoder)
         self._check_decoder()
+        if coord_loss_weight < 0 or (coord_loss_weight > 0 and getattr(
+                self.decoder, 'centroid_threshold', None) is None):
+            raise ValueError(
+                f'coord_loss_weight {coord_loss_weight}: expected 0, or > 0 '
+                'with a decoder that has a centroid_threshold')
+        self.coord_loss_weight = coord_loss_weight
 
         if with_reference:
             self.image_extractor = MODELS.build(
@@ -445,6 +462,30 @@ class RHTHead(BaseHead):
         acc = (logits[valid].argmax(1) == ref_cells[valid]).float().mean()
         return ce, acc.detach()
 
+    def coord_loss(self, pred: Tensor, target: Tensor,
+                   weights: Tensor) -> Tensor:
+        """Coordinate loss (not in the paper; see ``coord_loss_weight``).
+
+        Args:
+            pred (Tensor): (B, K, 4H, 4W) predicted landmark heatmaps
+            target (Tensor): (B, K, 4H, 4W) target heatmaps
+            weights (Tensor): (B, K) landmark weights
+
+        Returns:
+            Tensor: mean L1 distance (heatmap pixels, per coordinate) of
+            the centroid decodings, over the landmarks with a positive
+            weight and a positive peak in both heatmaps
+        """
+        threshold = self.decoder.centroid_threshold
+        pred_xy, pred_total = centroids_above_threshold(pred, threshold)
+        with torch.no_grad():
+            target_xy, target_total = centroids_above_threshold(
+                target, threshold)
+        valid = (weights > 0) & (pred_total > 0) & (target_total > 0)
+        if not valid.any():
+            return pred.sum() * 0.
+        return (pred_xy - target_xy)[valid].abs().mean()
+
     def loss(self,
              feats: Tuple[Tensor],
              batch_data_samples: OptSampleList,
@@ -461,8 +502,9 @@ class RHTHead(BaseHead):
             refs (ReferenceBatch, optional): the references
 
         Returns:
-            dict: ``loss_kpt``, ``loss_trans`` (when both STM and HTM are
-            used), ``loss_match`` and ``acc_match`` (with
+            dict: ``loss_kpt``, ``loss_coord`` (with
+            ``coord_loss_weight``), ``loss_trans`` (when both STM and HTM
+            are used), ``loss_match`` and ``acc_match`` (with
             ``match_loss_weight``) and ``acc_pose``
         """
         pred, aux = self._forward(feats, refs)
@@ -484,6 +526,9 @@ class RHTHead(BaseHead):
             loss_kpt = loss_kpt + self.boundary_loss_module(
                 pred[:, k:], gt[:, k:])
         losses = dict(loss_kpt=loss_kpt)
+        if self.coord_loss_weight > 0:
+            losses['loss_coord'] = self.coord_loss_weight * self.coord_loss(
+                pred[:, :k], gt[:, :k], weights)
         if self.use_stm and self.use_htm and self.trans_loss_weight > 0:
             losses['loss_trans'] = self.trans_loss_weight * self.trans_loss(
                 aux)
