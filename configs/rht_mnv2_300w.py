@@ -4,9 +4,11 @@
 # as the demo and the API run it: ground-truth landmark boxes, flip test,
 # every reference from the model itself, on the 300-W common subset (HELEN
 # test 330 + LFPW test 224), each part reported on its own. Trained with
-# experiments/rht_mnv2_match_300w2012_cpu.py.
+# experiments/rht_mnv2_match_300w2012_cpu.py (40 epochs), then
+# rht_mnv2_coord_300w2012_cpu.py (15) and rht_mnv2_coord2_300w2012_cpu.py
+# (12), the last two with the coordinate loss.
 #   python tools/test.py configs/rht_mnv2_300w.py checkpoints/rht_mnv2_300w.pth
-_base_ = ['experiments/rht_mnv2_match_300w2012_cpu.py']
+_base_ = ['experiments/rht_mnv2_coord2_300w2012_cpu.py']
 
 load_from = None  # the weights are the checkpoint given to tools/test.py
 # what MMPose's inferencer reads (MMPoseInferencer(pose2d=this file, ...))
@@ -21,13 +23,11 @@ model = dict(
         type='LinearShapeRefiner', num_keypoints=68, anchors=(36, 45)))
 # Chosen on the 202 validation faces (configs/experiments/bundled/
 # rht_mnv2_300w_val.py, GT boxes, refined NME_io): the model's own settings,
-# the 10 best STM matches + flip test, 0.0322 (stm_match k = 5 / 3 / 2 / 1:
-# 0.0322 / 0.0322 / 0.0322 / 0.0323; by descriptor k = 10 / 3 / 1: 0.0322 /
-# 0.0322 / 0.0325; without the flip test k = 3 / 2 / 1: 0.0332 / 0.0332 /
-# 0.0333). The fast path of FaceLandmarker / the demo
-# (rht_mmpose.apis.fast_settings): the best match + flip test, 0.4 % above
-# the 10 and 32 ms per face on t1.jpg (6 faces, 2 cores) against 43 ms for
-# 2 matches and 23 ms for 1 without the flip test, which costs 3.5 %.
+# the 10 best STM matches + flip test, 0.0318 (the best match: 0.0318, by
+# descriptor: 0.0319; for the weights before the coordinate loss, stm_match
+# k = 10 / 5 / 3 / 2 / 1 were within 0.4 % and dropping the flip test cost
+# 3.5 %). The fast path of FaceLandmarker / the demo
+# (rht_mmpose.apis.fast_settings): the best match + flip test.
 fast_test_cfg = dict(num_refs=1, flip_test=True)
 
 test_pipeline = [

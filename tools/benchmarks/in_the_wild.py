@@ -16,6 +16,9 @@ method, measured in the same run.
 
     python tools/benchmarks/in_the_wild.py --out work_dirs/in_the_wild.json
     python tools/benchmarks/in_the_wild.py --num-faces 60 --settings slow haar
+    # another model's default path in the same run (speed ratios to ours)
+    python tools/benchmarks/in_the_wild.py --no-dlib --against \
+        configs/rht_res18_s_match_300w.py checkpoints/rht_res18_s_match_300w.pth
     # faces/s on one photo: the previous default (Haar + the model's own
     # settings), ours (default) and ours (--accurate), in the same run
     python tools/benchmarks/in_the_wild.py \
@@ -318,6 +321,10 @@ def main(argv=None) -> int:
                         help='landmark model config (default: bundled)')
     parser.add_argument('--checkpoint', default=None,
                         help='landmark model checkpoint (default: bundled)')
+    parser.add_argument('--against', nargs=2, default=None,
+                        metavar=('CONFIG', 'CHECKPOINT'),
+                        help="another model's default path beside ours, "
+                        'in the same run (e.g. the earlier default)')
     parser.add_argument('--faces', default='test', choices=['test', 'val'],
                         help='test: HELEN test + LFPW test (the 300-W '
                         'common set); val: the validation split of the '
@@ -350,6 +357,10 @@ def main(argv=None) -> int:
         if name != 'default':
             methods.append(OurMethod(f'ours ({name})', model,
                                      **SETTINGS[name]))
+    if args.against:
+        methods.append(OurMethod(
+            f'{osp.basename(args.against[1])} (default)',
+            init_face_model(*args.against)))
     if not args.no_dlib:
         try:
             methods.append(DlibMethod())
