@@ -153,3 +153,20 @@ def test_photo_speed_against_the_bundled_default(data_root, tmp_path):
     assert all(r['landmark_ms_per_face'] > 0 for r in rows)
     assert rows[1]['vs_first'] == pytest.approx(
         rows[1]['faces_per_s'] / rows[0]['faces_per_s'])
+
+
+def test_against_adds_another_models_default_path(data_root, tmp_path):
+    """--against CONFIG CHECKPOINT: that model's default path as one more
+    row of the same run, on the same faces."""
+    out = tmp_path / 'itw.json'
+    config = osp.join(itw.REPO, 'configs', 'trans_res18_s_300w.py')
+    checkpoint = osp.join(itw.REPO, 'checkpoints', 'trans_res18_s_300w.pth')
+    assert itw.main(['--num-faces', '2', '--no-dlib', '--against', config,
+                     checkpoint, '--out', str(out)]) == 0
+    res = json.load(open(out))
+    assert list(res) == ['ours (default)', 'trans_res18_s_300w.pth (default)']
+    ours, other = (res[k]['all (300-W common set)'] for k in res)
+    assert ours['faces'] == other['faces'] == 2
+    # a different model on the same faces: a different error, both sane
+    assert other['NME_io'] != ours['NME_io']
+    assert 0 < other['NME_io'] < 0.1 and other['lmk_ms_per_face'] > 0
