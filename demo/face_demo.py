@@ -49,8 +49,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='stop a video / camera after N frames (0: all)')
     add('--accurate', action='store_true',
         help="the model's own test settings (slower); default: its fast "
-        "settings (its config's fast_test_cfg; the bundled model: the best "
-        'reference + flip test)')
+        "settings (its config's fast_test_cfg; the bundled model: the "
+        'reference with the closest descriptor + flip test)')
     add('--detector', default='mtcnn', choices=['mtcnn', 'haar'])
     add('--rotate', action='store_true',
         help="turn each face crop upright from MTCNN's eye points")
