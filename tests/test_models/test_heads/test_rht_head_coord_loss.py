@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 import torch
 
+from tests.test_codecs.test_heatmap_centroids import (brute_force_centroid,
+                                                      gaussian)
 from tests.test_models.test_utils.test_hard_transformer import tiny_head
 
 CODEC = dict(
@@ -15,20 +17,9 @@ CODEC = dict(
     centroid_threshold=0.5)
 
 
-def gaussian(cx, cy, size=16, sigma=1.5):
-    ys, xs = np.mgrid[0:size, 0:size]
-    return np.exp(-((xs - cx)**2 + (ys - cy)**2) / (2 * sigma**2))
-
-
-def brute_force_centroid(hm, threshold):
-    peak = hm.max()
-    num, den = np.zeros(2), 0.
-    for y in range(hm.shape[0]):
-        for x in range(hm.shape[1]):
-            wgt = max(hm[y, x] - threshold * peak, 0.)
-            num += wgt * np.array([x, y])
-            den += wgt
-    return num / den
+def blob(cx, cy):
+    """A 16x16 Gaussian of sigma 1.5, the codec's target shape."""
+    return gaussian(16, 16, cx, cy, 1.5)
 
 
 def test_coord_loss_is_the_mean_l1_of_the_decoded_points():
@@ -39,10 +30,10 @@ def test_coord_loss_is_the_mean_l1_of_the_decoded_points():
     ridge = np.zeros((16, 16))
     ridge[4:12, 9] = 1.0
     ridge[7, 9] = 1.2
-    pred_maps = [[gaussian(5.0, 5.5), ridge, gaussian(2.0, 12.0)],
-                 [gaussian(8.0, 6.0), gaussian(3.5, 3.5), -np.ones((16, 16))]]
+    pred_maps = [[blob(5.0, 5.5), ridge, blob(2.0, 12.0)],
+                 [blob(8.0, 6.0), blob(3.5, 3.5), -np.ones((16, 16))]]
     target = torch.tensor(
-        np.array([[gaussian(x, y) for x, y in row] for row in target_xy]),
+        np.array([[blob(x, y) for x, y in row] for row in target_xy]),
         dtype=torch.float32)
     pred = torch.tensor(np.array(pred_maps), dtype=torch.float32,
                         requires_grad=True)
@@ -65,9 +56,9 @@ def test_coord_loss_is_the_mean_l1_of_the_decoded_points():
 
 def test_coord_loss_reported_with_its_weight():
     head = tiny_head(num_boundaries=0, coord_loss_weight=0.5, decoder=CODEC)
-    pred = torch.tensor(np.array([[gaussian(6.0, 6.0)] * 3]),
+    pred = torch.tensor(np.array([[blob(6.0, 6.0)] * 3]),
                         dtype=torch.float32)
-    target = torch.tensor(np.array([[gaussian(5.0, 6.0)] * 3]),
+    target = torch.tensor(np.array([[blob(5.0, 6.0)] * 3]),
                           dtype=torch.float32)
     weights = torch.ones(1, 3)
     # every landmark is 1 px off in x, 0 in y: mean per coordinate 0.5
