@@ -170,3 +170,9 @@ def test_against_adds_another_models_default_path(data_root, tmp_path):
     # a different model on the same faces: a different error, both sane
     assert other['NME_io'] != ours['NME_io']
     assert 0 < other['NME_io'] < 0.1 and other['lmk_ms_per_face'] > 0
+
+
+def test_against_with_photo_is_refused(capsys):
+    with pytest.raises(SystemExit):
+        itw.main(['--photo', 'x.jpg', '--against', 'c.py', 'w.pth'])
+    assert 'with --photo, --config / --checkpoint' in capsys.readouterr().err

@@ -339,6 +339,10 @@ def main(argv=None) -> int:
     parser.add_argument('--out', default=None, help='json of the results')
     args = parser.parse_args(argv)
     root = osp.join(args.data_root, '300w_subset')
+    if args.photo and args.against:
+        parser.error('--against times another model on the test faces; '
+                     'with --photo, --config / --checkpoint time that model '
+                     'beside the bundled default')
     if args.photo:
         rows = photo_speed(args.photo, args.runs, args.config,
                            args.checkpoint, args.settings)
