@@ -26,8 +26,8 @@ from ..models.utils import ReferenceFeatures
 from ..utils.errors import FaceInputError
 from ..utils.face_geometry import (crop_faces, crop_warps, flip_shift,
                                    fuse_flipped, invert_warps,
-                                   normalize_bgr, preprocessor_normalization,
-                                   warp_points)
+                                   normalize_bgr, pipeline_box_padding,
+                                   preprocessor_normalization, warp_points)
 from ..utils.io import atomic_output
 
 CACHE_DIR = os.environ.get('RHT_MMPOSE_ONNX_CACHE', osp.join(
@@ -170,6 +170,7 @@ class OnnxBackend:
                               if flip_test is None else flip_test)
         self.model, self.pool, self.codec = model, pool, model.head.decoder
         self.input_size = tuple(int(v) for v in self.codec.input_size)
+        self.box_padding = pipeline_box_padding(getattr(model, 'cfg', None))
         self.normalization = preprocessor_normalization(
             model.data_preprocessor)
         self.perm = None
@@ -226,7 +227,7 @@ class OnnxBackend:
               angles: Optional[np.ndarray] = None):
         """Normalised crops (N, 3, H_in, W_in) float32 and their warps
         (N, 2, 3), image -> crop."""
-        warps = crop_warps(boxes, self.input_size, angles)
+        warps = crop_warps(boxes, self.input_size, angles, self.box_padding)
         crops = torch.from_numpy(crop_faces(img, warps, self.input_size))
         crops = normalize_bgr(crops.permute(0, 3, 1, 2),
                               **self.normalization)

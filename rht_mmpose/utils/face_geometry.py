@@ -22,7 +22,9 @@ from torch import Tensor
 
 from .errors import FaceInputError
 
-BOX_PADDING = 1.25  # GetBBoxCenterScale(padding=1.25) of the test pipelines
+# GetBBoxCenterScale(padding=1.25): the training crops, the reference pool's
+# crops and a test pipeline that names no other
+BOX_PADDING = 1.25
 
 
 def landmark_box(keypoints: np.ndarray) -> np.ndarray:
@@ -32,6 +34,20 @@ def landmark_box(keypoints: np.ndarray) -> np.ndarray:
     if not np.issubdtype(kp.dtype, np.floating):
         kp = kp.astype(np.float32)
     return np.concatenate([kp.min(-2), kp.max(-2)], axis=-1)
+
+
+def pipeline_box_padding(cfg) -> float:
+    """The box padding a model config's test pipeline crops with (its
+    ``GetBBoxCenterScale``; mmpose's default 1.0 when it names none), so
+    that every backend crops a face as ``tools/test.py`` does;
+    :data:`BOX_PADDING` for a config without a test pipeline."""
+    loader = (cfg or {}).get('test_dataloader', None) or {}
+    pipeline = (loader.get('dataset', None) or {}).get('pipeline', None)
+    for step in pipeline or ():
+        if step.get('type') in ('GetBBoxCenterScale',
+                                'mmpose.GetBBoxCenterScale'):
+            return float(step.get('padding', 1.0))
+    return BOX_PADDING
 
 
 def check_boxes(boxes, name: str = 'boxes') -> np.ndarray:

@@ -74,6 +74,43 @@ def test_onnx_backends_give_the_mmpose_models_keypoints(
             assert err < PARITY_PX, (backend, err)
 
 
+def test_box_padding_is_read_from_the_test_pipeline():
+    from mmengine.config import Config
+
+    from rht_mmpose.utils.face_geometry import (BOX_PADDING,
+                                                pipeline_box_padding)
+
+    def cfg(*steps):
+        return Config(dict(test_dataloader=dict(dataset=dict(
+            pipeline=[dict(type='LoadImage'), *steps]))))
+
+    assert pipeline_box_padding(
+        cfg(dict(type='GetBBoxCenterScale', padding=1.1))) == 1.1
+    # mmpose's own default when the step names none
+    assert pipeline_box_padding(cfg(dict(type='GetBBoxCenterScale'))) == 1.0
+    assert pipeline_box_padding(cfg()) == BOX_PADDING
+    assert pipeline_box_padding(Config(dict(model=dict()))) == BOX_PADDING
+
+
+def test_onnx_backend_crops_with_the_configs_padding(model, faces):
+    """A test pipeline with another box padding: the ONNX backend crops as
+    mmpose's pipeline does (same keypoints), and the padding matters (the
+    keypoints move by more than the parity bound)."""
+    padding = model.cfg.test_dataloader.dataset.pipeline[1]['padding']
+    other = init_face_model(cfg_options={
+        'test_dataloader.dataset.pipeline.1.padding': padding + 0.15})
+    img, gt = faces[2]
+    box = landmark_box(gt)[None]
+    got = FaceLandmarker(model=other, backend='onnx').predict(img, box)[0]
+    want = FaceLandmarker(model=other, fast=True,
+                          backend='mmpose').predict(img, box)[0]
+    before = FaceLandmarker(model=model, backend='onnx').predict(img,
+                                                                  box)[0]
+    assert np.abs(got['keypoints'] - want['keypoints']).max() < PARITY_PX
+    assert np.abs(got['keypoints'] - before['keypoints']).max() > \
+        10 * PARITY_PX
+
+
 def test_backends_agree_on_a_face_turned_40_degrees(model, faces, accurate):
     """Turn the photo 40 degrees and give the angle: both backends turn the
     crop upright (mmpose's ``bbox_rotation``), agree with each other, and
