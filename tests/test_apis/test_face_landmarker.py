@@ -11,6 +11,7 @@ import pytest
 from rht_mmpose.apis import (FaceInputError, FaceLandmarker, fast_settings,
                              inference_faces, init_face_model, landmark_box)
 from rht_mmpose.apis.onnx_backend import OnnxBackend
+from rht_mmpose.utils.face_geometry import pipeline_box_padding
 from rht_mmpose.utils.io import read_pts
 
 # two HELEN test faces and one LFPW test face of the shared 300-W data
@@ -77,8 +78,7 @@ def test_onnx_backends_give_the_mmpose_models_keypoints(
 def test_box_padding_is_read_from_the_test_pipeline():
     from mmengine.config import Config
 
-    from rht_mmpose.utils.face_geometry import (BOX_PADDING,
-                                                pipeline_box_padding)
+    from rht_mmpose.utils.face_geometry import BOX_PADDING
 
     def cfg(*steps):
         return Config(dict(test_dataloader=dict(dataset=dict(
@@ -291,11 +291,17 @@ def test_call_forms_and_results(model, faces, tmp_path):
     with pytest.raises(FileNotFoundError, match='does not exist'):
         lm(str(tmp_path / 'missing.jpg'))
     assert lm(np.full((120, 160, 3), 90, np.uint8)) == []
-    # the heatmap of a face peaks on it, in image pixels
-    (face, ) = lm(img, boxes=landmark_box(gt)[None], heatmaps=True)
+    # the heatmap of a face peaks on it, in image pixels: within one
+    # heatmap pixel (the crop's side in the image / the heatmap's side) of
+    # a keypoint
+    box = landmark_box(gt)
+    (face, ) = lm(img, boxes=box[None], heatmaps=True)
     assert face['heatmap'].shape == img.shape[:2]
     y, x = np.unravel_index(face['heatmap'].argmax(), img.shape[:2])
-    assert np.linalg.norm(face['keypoints'] - [x, y], axis=1).min() < 3
+    crop_side = max(box[2:] - box[:2]) * pipeline_box_padding(model.cfg)
+    heatmap_pixel = crop_side / model.head.decoder.heatmap_size[0]
+    assert np.linalg.norm(face['keypoints'] - [x, y], axis=1).min() < \
+        heatmap_pixel
 
 
 def test_video_frames_tracked_and_bad_frames_reported(model, faces):
