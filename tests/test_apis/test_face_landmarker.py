@@ -11,7 +11,7 @@ import pytest
 from rht_mmpose.apis import (FaceInputError, FaceLandmarker, fast_settings,
                              inference_faces, init_face_model, landmark_box)
 from rht_mmpose.apis.onnx_backend import OnnxBackend
-from rht_mmpose.utils.face_geometry import pipeline_box_padding
+from rht_mmpose.utils.face_geometry import BOX_PADDING, pipeline_box_padding
 from rht_mmpose.utils.io import read_pts
 
 # two HELEN test faces and one LFPW test face of the shared 300-W data
@@ -78,8 +78,6 @@ def test_onnx_backends_give_the_mmpose_models_keypoints(
 def test_box_padding_is_read_from_the_test_pipeline():
     from mmengine.config import Config
 
-    from rht_mmpose.utils.face_geometry import BOX_PADDING
-
     def cfg(*steps):
         return Config(dict(test_dataloader=dict(dataset=dict(
             pipeline=[dict(type='LoadImage'), *steps]))))
@@ -96,7 +94,7 @@ def test_onnx_backend_crops_with_the_configs_padding(model, faces):
     """A test pipeline with another box padding: the ONNX backend crops as
     mmpose's pipeline does (same keypoints), and the padding matters (the
     keypoints move by more than the parity bound)."""
-    padding = model.cfg.test_dataloader.dataset.pipeline[1]['padding']
+    padding = pipeline_box_padding(model.cfg)
     other = init_face_model(cfg_options={
         'test_dataloader.dataset.pipeline.1.padding': padding + 0.15})
     img, gt = faces[2]
