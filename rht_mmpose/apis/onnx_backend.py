@@ -45,6 +45,13 @@ class TargetNet(nn.Module):
 
     def __init__(self, model: nn.Module):
         super().__init__()
+        lateral_channels = getattr(model.head.neck, 'lateral_channels', ())
+        if lateral_channels:
+            # the head graph takes F_G alone
+            raise ValueError(
+                'the ONNX backends do not export lateral features yet '
+                f'(neck lateral_channels={lateral_channels}); use '
+                "backend='mmpose' for this model")
         self.model = model
 
     def forward(self, crops: torch.Tensor):

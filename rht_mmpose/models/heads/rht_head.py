@@ -101,6 +101,10 @@ class RHTHead(BaseHead):
             decoded centre sits away from the landmark; this loss trains
             the decoded point itself. Needs a decoder with
             ``centroid_threshold``. Defaults to 0
+        lateral_channels (Sequence[int]): channels of the finer backbone
+            features the neck adds on its way up (one per scale after
+            ``in_scale``; the encoder passes them ahead of F_G with
+            ``lateral_indices``). Not in the paper. Defaults to () (none)
         loss (dict): landmark heatmap loss. Defaults to
             ``KeypointMSELoss(use_target_weight=True)``
         boundary_loss (dict): boundary heatmap loss. Defaults to
@@ -130,6 +134,7 @@ class RHTHead(BaseHead):
                  match_loss_weight: float = 0.,
                  match_temperature: float = 0.1,
                  coord_loss_weight: float = 0.,
+                 lateral_channels: Sequence[int] = (),
                  loss: ConfigType = dict(
                      type='KeypointMSELoss', use_target_weight=True),
                  boundary_loss: ConfigType = dict(type='KeypointMSELoss'),
@@ -227,7 +232,8 @@ class RHTHead(BaseHead):
                 use_stm=self.use_stm,
                 use_htm=self.use_htm,
                 fuse_scales=fuse_scales,
-                fusion_kernel_size=fusion_kernel_size))
+                fusion_kernel_size=fusion_kernel_size,
+                lateral_channels=lateral_channels))
 
     def _check_decoder(self) -> None:
         """The decoder's K and P (when it has them; no decoder passes)."""
@@ -309,8 +315,9 @@ class RHTHead(BaseHead):
                  refs: Optional[ReferenceBatch]) -> Tuple[Tensor, dict]:
         """Heatmaps and the intermediate tensors the trans loss needs."""
         fg = feats[-1]  # (B, C_G, h, w)
+        laterals = tuple(feats[:-1])
         if not self.with_reference:
-            return self.neck(fg), {}
+            return self.neck(fg, laterals=laterals), {}
         b = fg.shape[0]
         self._check_refs(refs, b)
         ref_hm = refs.ref_heatmaps
@@ -327,11 +334,14 @@ class RHTHead(BaseHead):
             features = self.extract_reference(refs.ref_img, ref_hm)
         if query is None:
             query = self.extract_query(refs.target_small)
-        heatmaps, aux = self.fuse_reference(fg, query, features)
+        heatmaps, aux = self.fuse_reference(fg, query, features, laterals)
         return heatmaps, dict(aux, ref_heatmaps=ref_hm)
 
-    def fuse_reference(self, fg: Tensor, query: Tensor,
-                       features: ReferenceFeatures) -> Tuple[Tensor, dict]:
+    def fuse_reference(self,
+                       fg: Tensor,
+                       query: Tensor,
+                       features: ReferenceFeatures,
+                       laterals: Sequence[Tensor] = ()) -> Tuple[Tensor, dict]:
         """Heatmaps from F_G and the reference transformed by STM (F_S)
         and HTM (F_E); the ONNX head graph is this method.
 
@@ -339,6 +349,8 @@ class RHTHead(BaseHead):
             fg (Tensor): F_G, (B, C_G, in_scale*H, in_scale*W)
             query (Tensor): Q of the targets, (B, C_1x, H, W)
             features (ReferenceFeatures): K and V of the references
+            laterals (Sequence[Tensor]): the neck's lateral features
+                (``lateral_channels``), if any
 
         Returns:
             tuple: heatmaps (B, K + P, 4H, 4W) and the intermediates the
@@ -351,7 +363,7 @@ class RHTHead(BaseHead):
             soft, conf, _ = self.stm(query, key, values)
         if self.use_htm:
             hard, _ = self.htm(query, key, values)
-        return self.neck(fg, soft, hard), dict(
+        return self.neck(fg, soft, hard, laterals), dict(
             query=query, key=key, values=values, soft=soft, hard=hard,
             conf=conf)
 

@@ -87,6 +87,12 @@ class MSFFMNeck(nn.Module):
             "without MSFFM" ablation: the transformed features enter once,
             at the coarsest scale, and the rest of the path is plain
             deconvolutions. Defaults to None
+        fusion_kernel_size (int): of the fusion convs. Defaults to 3
+        lateral_channels (Sequence[int]): channels of backbone features
+            added after each deconvolution, one per finer F_G scale
+            (``fg_scales[1:]``, coarse to fine), each through a 1x1 conv
+            (FPN-style lateral connections: detail the stride-16 grid
+            lacks). Not in the paper. Defaults to () (none)
     """
 
     def __init__(self,
@@ -99,7 +105,8 @@ class MSFFMNeck(nn.Module):
                  use_stm: bool = True,
                  use_htm: bool = True,
                  fuse_scales: Optional[Sequence[int]] = None,
-                 fusion_kernel_size: int = 3):
+                 fusion_kernel_size: int = 3,
+                 lateral_channels: Sequence[int] = ()):
         super().__init__()
         self.ref_scales = tuple(ref_scales)
         self.ref_channels = tuple(ref_channels)
@@ -156,11 +163,23 @@ class MSFFMNeck(nn.Module):
                                    self.fg_channels[1:])
         ])
         self.final_layer = nn.Conv2d(self.fg_channels[-1], out_channels, 1)
+        self.lateral_channels = tuple(lateral_channels)
+        if self.lateral_channels and \
+                len(self.lateral_channels) != len(self.deconvs):
+            raise ValueError(
+                f'lateral_channels {self.lateral_channels}: expected none or '
+                f'one per F_G scale after {in_scale}, '
+                f'{self.fg_scales[1:]}')
+        self.laterals = nn.ModuleList([
+            nn.Conv2d(c_in, c_out, 1)
+            for c_in, c_out in zip(self.lateral_channels, self.fg_channels[1:])
+        ])
 
     def forward(self,
                 fg: Tensor,
                 soft: Optional[Sequence[Tensor]] = None,
-                hard: Optional[Sequence[Tensor]] = None) -> Tensor:
+                hard: Optional[Sequence[Tensor]] = None,
+                laterals: Sequence[Tensor] = ()) -> Tensor:
         """Fuse and predict heatmaps.
 
         Args:
@@ -169,6 +188,8 @@ class MSFFMNeck(nn.Module):
                 (B, C_s, s*H, s*W); needed when ``use_stm``
             hard (Sequence[Tensor], optional): F_E per ref scale, same shapes;
                 needed when ``use_htm``
+            laterals (Sequence[Tensor]): one per ``lateral_channels``,
+                (B, C_l, s*H, s*W) at F_G scale s (coarse to fine)
 
         Returns:
             Tensor: heatmaps, (B, K + P, out_scale*H, out_scale*W)
@@ -176,6 +197,7 @@ class MSFFMNeck(nn.Module):
         if fg.dim() != 4 or fg.shape[1] != self.fg_channels[0]:
             raise ValueError(f'F_G has shape {tuple(fg.shape)}, expected '
                              f'(B, {self.fg_channels[0]}, h, w)')
+        self._check_laterals(fg, laterals)
         if self.with_reference:
             ref_feats = self._check_refs(fg, soft, hard)
         x = fg
@@ -187,7 +209,25 @@ class MSFFMNeck(nn.Module):
                                   for r in ref_feats[ref_idx]])
             if i < len(self.deconvs):
                 x = self.deconvs[i](x)
+                if self.laterals:
+                    x = x + self.laterals[i](laterals[i])
         return self.final_layer(x)
+
+    def _check_laterals(self, fg: Tensor, laterals: Sequence[Tensor]):
+        if len(laterals) != len(self.lateral_channels):
+            raise ValueError(f'got {len(laterals)} lateral features, '
+                             f'expected {len(self.lateral_channels)} '
+                             f'(lateral_channels {self.lateral_channels})')
+        b, _, hg, wg = fg.shape
+        for scale, c, lat in zip(self.fg_scales[1:], self.lateral_channels,
+                                 laterals):
+            step = scale // self.in_scale
+            expected = (b, c, hg * step, wg * step)
+            if tuple(lat.shape) != expected:
+                raise ValueError(
+                    f'lateral features at scale {scale}x have shape '
+                    f'{tuple(lat.shape)}, expected {expected} for F_G of '
+                    f'{hg}x{wg}')
 
     @staticmethod
     def _resize(x: Tensor, size) -> Tensor:

@@ -1,7 +1,7 @@
 """TransPose-style transformer encoder on a CNN feature map (Yang et al.,
 ICCV 2021), shared by :class:`TransREncoder` and :class:`TransHEncoder`."""
 import math
-from typing import Tuple
+from typing import Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -98,6 +98,10 @@ class TransPoseEncoder(BaseModule):
         feedforward_channels (int): FFN width
         dropout (float): dropout rate. Defaults to 0.1
         in_index (int): which backbone output to read. Defaults to -1
+        lateral_indices (Sequence[int]): backbone outputs passed on
+            unchanged ahead of F_G, coarse to fine, for a head that adds
+            finer detail on its way up (``MSFFMNeck(lateral_channels=...)``).
+            Defaults to () (F_G only)
         init_cfg (dict, optional): initialisation config. By default the
             transformer matrices get Xavier-uniform (as TransPose) and the
             reduction conv keeps PyTorch's default.
@@ -111,11 +115,13 @@ class TransPoseEncoder(BaseModule):
                  feedforward_channels: int,
                  dropout: float = 0.1,
                  in_index: int = -1,
+                 lateral_indices: Sequence[int] = (),
                  init_cfg: OptConfigType = None):
         super().__init__(init_cfg=init_cfg)
         self.in_channels = in_channels
         self.embed_dims = embed_dims
         self.in_index = in_index
+        self.lateral_indices = tuple(lateral_indices)
         self.reduce = nn.Conv2d(in_channels, embed_dims, 1, bias=False)
         self.layers = nn.ModuleList([
             TransPoseEncoderLayer(embed_dims, num_heads, feedforward_channels,
@@ -141,10 +147,16 @@ class TransPoseEncoder(BaseModule):
                 (B, C_in, H, W)
 
         Returns:
-            Tuple[Tensor]: ``(F_G,)`` with F_G (B, D, H, W)
+            Tuple[Tensor]: ``(F_G,)`` with F_G (B, D, H, W), after the
+            ``lateral_indices`` outputs when there are any
         """
-        x = inputs[self.in_index] if isinstance(inputs,
-                                                (tuple, list)) else inputs
+        if not isinstance(inputs, (tuple, list)):
+            inputs = (inputs, )
+        for i in (self.in_index, *self.lateral_indices):
+            if not -len(inputs) <= i < len(inputs):
+                raise ValueError(f'backbone output index {i} out of range: '
+                                 f'the backbone gives {len(inputs)} outputs')
+        x = inputs[self.in_index]
         if x.dim() != 4 or x.shape[1] != self.in_channels:
             raise ValueError(f'backbone output has shape {tuple(x.shape)}, '
                              f'expected (B, {self.in_channels}, H, W)')
@@ -155,4 +167,4 @@ class TransPoseEncoder(BaseModule):
         for layer in self.layers:
             src = layer(src, pos)
         fg = src.permute(1, 2, 0).reshape(b, d, h, w)  # (B, D, H, W)
-        return (fg, )
+        return (*[inputs[i] for i in self.lateral_indices], fg)
