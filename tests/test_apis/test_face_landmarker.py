@@ -381,3 +381,22 @@ def test_exporting_the_graphs_leaves_the_model_in_eval_mode(model,
     from rht_mmpose.apis.onnx_backend import export_graphs
     export_graphs(model, str(tmp_path))
     assert not [n for n, m in model.named_modules() if m.training]
+
+
+def test_onnx_graphs_refuse_a_model_with_lateral_features(tmp_path):
+    """The head graph takes F_G alone: a model whose neck adds lateral
+    backbone features would silently lose them."""
+    from mmengine.config import Config
+    from mmpose.registry import MODELS
+    from rht_mmpose.apis.onnx_backend import export_graphs
+    cfg = Config.fromfile('configs/rht_mnv2_300w.py')
+    cfg.merge_from_dict({
+        'model.backbone.out_indices': (3, 6, 13),
+        'model.neck.lateral_indices': (1, 0),
+        'model.head.lateral_channels': (32, 24)})
+    lateral_model = MODELS.build(cfg.model).eval()
+    with pytest.raises(ValueError, match=r'do not export lateral features '
+                       r'yet \(neck lateral_channels=\(32, 24\)\).*'
+                       r"backend='mmpose'"):
+        export_graphs(lateral_model, str(tmp_path))
+    assert not list(tmp_path.iterdir())

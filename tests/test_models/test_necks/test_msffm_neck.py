@@ -109,3 +109,49 @@ def test_fusion_kernel_size_one_is_a_per_pixel_mix():
     with pytest.raises(ValueError, match='fusion kernel_size is 2'):
         MSFFMNeck(5, fg_channels=(8, 6, 4), ref_channels=(3, 2, 2),
                   fusion_kernel_size=2)
+
+
+def test_lateral_features_are_added_after_each_deconvolution():
+    """Against a hand-run of the same modules: deconv, + 1x1 conv of the
+    lateral at that scale, deconv, + lateral, final conv (with the
+    reference fusion of every scale in between)."""
+    torch.manual_seed(0)
+    neck = MSFFMNeck(5, fg_channels=(16, 8, 4), ref_channels=REF_CHANNELS,
+                     lateral_channels=(3, 2)).eval()
+    for conv in neck.laterals:  # away from the near-zero init
+        torch.nn.init.normal_(conv.weight)
+        torch.nn.init.normal_(conv.bias)
+    fg = torch.randn(2, 16, 4, 4)
+    soft, hard = ref_feats(seed=1), ref_feats(seed=2)
+    laterals = (torch.randn(2, 3, 8, 8), torch.randn(2, 2, 16, 16))
+    with torch.no_grad():
+        x = fg
+        for i in range(3):
+            x = neck.fuse_blocks[i][0](x, [hard[i], soft[i]])
+            if i < 2:
+                x = neck.deconvs[i](x)
+                w, b = neck.laterals[i].weight, neck.laterals[i].bias
+                x = x + torch.einsum('oc,bchw->bohw', w[:, :, 0, 0],
+                                     laterals[i]) + b[None, :, None, None]
+        expected = neck.final_layer(x)
+        out = neck(fg, soft, hard, laterals)
+        without = neck(fg, soft, hard, tuple(torch.zeros_like(t)
+                                             for t in laterals))
+    torch.testing.assert_close(out, expected, rtol=1e-4, atol=1e-5)
+    # the laterals change the heatmaps (beyond their biases)
+    assert (out - without).abs().max() > 0.1
+
+
+def test_bad_lateral_features():
+    neck = MSFFMNeck(5, with_reference=False, fg_channels=(16, 8, 4),
+                     lateral_channels=(3, 2))
+    fg = torch.randn(2, 16, 4, 4)
+    with pytest.raises(ValueError, match=r'got 1 lateral features, '
+                       r'expected 2'):
+        neck(fg, laterals=(torch.randn(2, 3, 8, 8), ))
+    with pytest.raises(ValueError, match=r'scale 4x have shape '
+                       r'\(2, 2, 8, 8\), expected \(2, 2, 16, 16\)'):
+        neck(fg, laterals=(torch.randn(2, 3, 8, 8), torch.randn(2, 2, 8, 8)))
+    with pytest.raises(ValueError, match=r'lateral_channels \(3,\): '
+                       r'expected none or one per F_G scale'):
+        MSFFMNeck(5, fg_channels=(16, 8, 4), lateral_channels=(3, ))

@@ -39,3 +39,26 @@ def test_encoder_rejects_wrong_channels():
     with pytest.raises(ValueError, match=r'\(2, 8, 4, 4\), expected '
                        r'\(B, 512, H, W\)'):
         TransREncoder()((torch.randn(2, 8, 4, 4), ))
+
+
+def test_lateral_outputs_pass_through_ahead_of_fg():
+    torch.manual_seed(0)
+    plain = TransREncoder(in_channels=32, embed_dims=16, num_layers=1,
+                          num_heads=2, feedforward_channels=24).eval()
+    lateral = TransREncoder(in_channels=32, embed_dims=16, num_layers=1,
+                            num_heads=2, feedforward_channels=24,
+                            lateral_indices=(1, 0)).eval()
+    lateral.load_state_dict(plain.state_dict())
+    fine, mid, coarse = (torch.randn(2, 4, 16, 16), torch.randn(2, 8, 8, 8),
+                         torch.randn(2, 32, 4, 4))
+    with torch.no_grad():
+        out = lateral((fine, mid, coarse))
+        (fg, ) = plain((fine, mid, coarse))
+    assert len(out) == 3
+    assert out[0] is mid and out[1] is fine
+    torch.testing.assert_close(out[2], fg)
+    with pytest.raises(ValueError, match=r'index 3 out of range: the '
+                       r'backbone gives 3 outputs'):
+        TransREncoder(in_channels=32, embed_dims=16, num_layers=1,
+                      num_heads=2, feedforward_channels=24,
+                      lateral_indices=(3, ))((fine, mid, coarse))
