@@ -1,17 +1,6 @@
-# Trans-MNv2 with lateral features (probe): the baseline arm of stage 5
-# (trans_mnv2_fixcrop_300w2012_cpu.py: same start, crops, schedule; its
-# control) with MobileNetV2's stride-8 (layer 6, 32 ch) and stride-4
-# (layer 3, 24 ch) outputs added after the head's two deconvolutions
-# through 1x1 convs (MSFFMNeck lateral_channels): detail that the 12x12
-# stride-16 grid lacks. The new convs start near zero (the head's
-# Normal(0.001) init), so training starts from stage 4's function.
-#   python tools/train.py configs/experiments/trans_mnv2_lateral_300w2012_cpu.py \
-#       --work-dir work_dirs/mnv2/trans_mnv2_lateral
-_base_ = ['./trans_mnv2_fixcrop_300w2012_cpu.py']
+# Trans-MNv2 with lateral features: the baseline arm of
+# rht_mnv2_lateral_300w2012_cpu.py (control: trans_mnv2_fixcrop_300w2012_cpu.py)
+_base_ = ['./rht_mnv2_lateral_300w2012_cpu.py']
 
-model = dict(
-    # outputs (layer 3: 24 ch, stride 4; layer 6: 32 ch, 8; layer 13: 96, 16)
-    backbone=dict(out_indices=(3, 6, 13)),
-    # passes stride 8 then stride 4 ahead of F_G
-    neck=dict(lateral_indices=(1, 0)),
-    head=dict(lateral_channels=(32, 24)))
+load_from = 'work_dirs/mnv2/trans_mnv2_coord2/epoch_12.pth'
+model = dict(head=dict(with_reference=False))

@@ -1,0 +1,18 @@
+# RHT-MNv2 with lateral features: stage 5 (rht_mnv2_fixcrop_300w2012_cpu.py:
+# same start, crops, schedule; its control) with MobileNetV2's stride-8
+# (layer 6, 32 ch) and stride-4 (layer 3, 24 ch) outputs added after the
+# head's two deconvolutions through 1x1 convs (MSFFMNeck
+# lateral_channels): detail that the 12x12 stride-16 grid lacks. The new
+# convs start near zero (the head's Normal(0.001) init), so training
+# starts from stage 4's function.
+#   trans_mnv2_lateral_300w2012_cpu.py   the same for the baseline
+#   python tools/train.py configs/experiments/rht_mnv2_lateral_300w2012_cpu.py \
+#       --work-dir work_dirs/mnv2/rht_mnv2_lateral
+_base_ = ['./rht_mnv2_fixcrop_300w2012_cpu.py']
+
+model = dict(
+    # outputs (layer 3: 24 ch, stride 4; layer 6: 32 ch, 8; layer 13: 96, 16)
+    backbone=dict(out_indices=(3, 6, 13)),
+    # passes stride 8 then stride 4 ahead of F_G
+    neck=dict(lateral_indices=(1, 0)),
+    head=dict(lateral_channels=(32, 24)))
