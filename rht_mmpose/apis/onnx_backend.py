@@ -15,7 +15,7 @@ import hashlib
 import os
 import os.path as osp
 import warnings
-from typing import Dict, Optional
+from typing import Dict, List, Optional
 
 import numpy as np
 import torch
@@ -41,42 +41,44 @@ FAST_SELECTIONS = ('descriptor', 'stm_match')
 
 
 class TargetNet(nn.Module):
-    """Crops (B, 3, H_in, W_in) -> F_G (B, C_G, h, w), Q (B, C_1x, H, W)."""
+    """Crops (B, 3, H_in, W_in) -> F_G (B, C_G, h, w), Q (B, C_1x, H, W)
+    and the neck's lateral features, if any (coarse to fine)."""
 
     def __init__(self, model: nn.Module):
         super().__init__()
-        lateral_channels = getattr(model.head.neck, 'lateral_channels', ())
-        if lateral_channels:
-            # the head graph takes F_G alone
-            raise ValueError(
-                'the ONNX backends do not export lateral features yet '
-                f'(neck lateral_channels={lateral_channels}); use '
-                "backend='mmpose' for this model")
         self.model = model
 
     def forward(self, crops: torch.Tensor):
-        fg = self.model.extract_feat(crops)[-1]
+        *laterals, fg = self.model.extract_feat(crops)
         r = self.model.head.ref_size
         small = F.interpolate(crops, size=(r, r), mode='area')
-        return fg, self.model.head.extract_query(small)
+        return (fg, self.model.head.extract_query(small), *laterals)
 
 
 class HeadNet(nn.Module):
-    """F_G, Q, a reference's K and V (1x, 2x, 4x) -> heatmaps
-    (B, K + P, 4H, 4W): :meth:`RHTHead.fuse_reference` on features from
-    the pool cache."""
+    """F_G, Q, a reference's K and V (1x, 2x, 4x) and the lateral features
+    -> heatmaps (B, K + P, 4H, 4W): :meth:`RHTHead.fuse_reference` on
+    features from the pool cache."""
 
     def __init__(self, model: nn.Module):
         super().__init__()
         self.head = model.head
 
-    def forward(self, fg, query, key, value_1x, value_2x, value_4x):
+    def forward(self, fg, query, key, value_1x, value_2x, value_4x,
+                *laterals):
         return self.head.fuse_reference(
             fg, query,
-            ReferenceFeatures(key, [value_1x, value_2x, value_4x]))[0]
+            ReferenceFeatures(key, [value_1x, value_2x, value_4x]),
+            laterals)[0]
 
 
 HEAD_INPUTS = ('fg', 'query', 'key', 'value_1x', 'value_2x', 'value_4x')
+
+
+def lateral_names(model: nn.Module) -> List[str]:
+    """Graph names of the neck's lateral features (none for most models)."""
+    count = len(getattr(model.head.neck, 'lateral_channels', ()))
+    return [f'lateral_{i}' for i in range(count)]
 
 
 def _model_digest(model: nn.Module) -> str:
@@ -99,15 +101,16 @@ def export_graphs(model: nn.Module, out_dir: str,
     crops = torch.zeros(2, 3, h_in, w_in)
     target = TargetNet(model).eval()
     with torch.no_grad():
-        fg, query = target(crops)
+        fg, query, *laterals = target(crops)
         key, values = model.reference_pool.features(
             torch.zeros(2, dtype=torch.long), torch.float32,
             torch.device('cpu'))
     paths = {}
     jobs = [
-        ('target', target, (crops, ), ['crops'], ['fg', 'query']),
-        ('head', HeadNet(model).eval(),
-         (fg, query, key, *values), list(HEAD_INPUTS), ['heatmaps']),
+        ('target', target, (crops, ), ['crops'],
+         ['fg', 'query', *lateral_names(model)]),
+        ('head', HeadNet(model).eval(), (fg, query, key, *values, *laterals),
+         [*HEAD_INPUTS, *lateral_names(model)], ['heatmaps']),
     ]
     for name, net, args, in_names, out_names in jobs:
         paths[name] = osp.join(out_dir, f'{name}.onnx')
@@ -218,8 +221,8 @@ class OnnxBackend:
                 *map(torch.from_numpy, a)).numpy()
         else:
             head = session('head')
-            self.run_head = lambda *a: head.run(
-                None, dict(zip(HEAD_INPUTS, a)))[0]
+            names = [*HEAD_INPUTS, *lateral_names(model)]
+            self.run_head = lambda *a: head.run(None, dict(zip(names, a)))[0]
 
     @torch.no_grad()
     def _pool_features(self, flipped: bool) -> list:
@@ -248,7 +251,7 @@ class OnnxBackend:
         n = len(crops)
         batch = np.concatenate([crops, crops[..., ::-1]]) if self.flip_test \
             else crops  # (N or 2N, 3, H_in, W_in)
-        fg, query = self.target.run(None, {
+        fg, query, *laterals = self.target.run(None, {
             'crops': np.ascontiguousarray(batch)})
         index = self.model.select_references(
             torch.from_numpy(query[:n]), self.ref_mode, self.num_refs,
@@ -257,11 +260,12 @@ class OnnxBackend:
         # rows: reference j of face i at j * N + i; flipped rows after
         rows = [(part, j) for part in range(len(self.pool_features))
                 for j in range(k)]
-        targets = [np.concatenate([x[part * n:(part + 1) * n]
-                                   for part, _ in rows]) for x in (fg, query)]
+        fg, query, *laterals = [
+            np.concatenate([x[part * n:(part + 1) * n] for part, _ in rows])
+            for x in (fg, query, *laterals)]
         refs = [np.concatenate([self.pool_features[bool(part)][m][index[:, j]]
                                 for part, j in rows]) for m in range(4)]
-        out = self.run_head(*targets, *refs)
+        out = self.run_head(fg, query, *refs, *laterals)
         out = torch.from_numpy(out.reshape(-1, k, n, *out.shape[1:]).mean(1))
         if self.flip_test:  # (2, N, ...): plain, flipped
             return fuse_flipped(out[0], out[1], self.perm,

@@ -383,20 +383,28 @@ def test_exporting_the_graphs_leaves_the_model_in_eval_mode(model,
     assert not [n for n, m in model.named_modules() if m.training]
 
 
-def test_onnx_graphs_refuse_a_model_with_lateral_features(tmp_path):
-    """The head graph takes F_G alone: a model whose neck adds lateral
-    backbone features would silently lose them."""
-    from mmengine.config import Config
-    from mmpose.registry import MODELS
-    from rht_mmpose.apis.onnx_backend import export_graphs
-    cfg = Config.fromfile('configs/rht_mnv2_300w.py')
-    cfg.merge_from_dict({
+
+@pytest.mark.parametrize('backend', ['onnx', 'hybrid'])
+def test_onnx_backends_run_a_model_with_lateral_features(backend, model,
+                                                         faces):
+    """The neck's lateral features travel through both graphs: the same
+    keypoints as mmpose's run of that model, which the laterals move."""
+    import torch
+    lateral = init_face_model(cfg_options={
         'model.backbone.out_indices': (3, 6, 13),
         'model.neck.lateral_indices': (1, 0),
         'model.head.lateral_channels': (32, 24)})
-    lateral_model = MODELS.build(cfg.model).eval()
-    with pytest.raises(ValueError, match=r'do not export lateral features '
-                       r'yet \(neck lateral_channels=\(32, 24\)\).*'
-                       r"backend='mmpose'"):
-        export_graphs(lateral_model, str(tmp_path))
-    assert not list(tmp_path.iterdir())
+    torch.manual_seed(0)
+    with torch.no_grad():
+        for conv in lateral.head.neck.laterals:  # not in the checkpoint
+            conv.weight.normal_(std=0.05)
+            conv.bias.zero_()
+    img, gt = faces[0]
+    box = landmark_box(gt)[None]
+    got = FaceLandmarker(model=lateral, backend=backend).predict(img, box)[0]
+    want = FaceLandmarker(model=lateral, fast=True,
+                          backend='mmpose').predict(img, box)[0]
+    plain = FaceLandmarker(model=model, backend=backend).predict(img, box)[0]
+    assert np.abs(got['keypoints'] - want['keypoints']).max() < PARITY_PX
+    assert np.abs(got['keypoints'] - plain['keypoints']).max() > \
+        10 * PARITY_PX
