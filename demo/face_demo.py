@@ -51,6 +51,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="the model's own test settings (slower); default: its fast "
         "settings (its config's fast_test_cfg; the bundled model: the "
         'reference with the closest descriptor + flip test)')
+    add('--recrop', type=int, default=0, metavar='N',
+        help="N more landmark passes per face, each cropped from the last "
+        "pass's landmarks (more accurate than the detector's box; each "
+        'pass costs one more landmark step)')
     add('--detector', default='mtcnn', choices=['mtcnn', 'haar'])
     add('--rotate', action='store_true',
         help="turn each face crop upright from MTCNN's eye points")
@@ -114,6 +118,7 @@ def check_options(args) -> None:
               ('--max-frames', args.max_frames, 0),
               ('--radius', args.radius, 1), ('--thickness', args.thickness, 1),
               ('--threads', args.threads or 1, 1),
+              ('--recrop', args.recrop, 0),
               ('--min-face-size', args.min_face_size, 12 if mtcnn else 1)]
     for name, value, low in limits:
         if value < low:
@@ -184,7 +189,8 @@ def build(args):
         det_kwargs=dict(cat_id=args.det_cat_id, nms_thr=args.nms_thr)
         if args.det_config else None,
         min_face_size=args.min_face_size, rotate=args.rotate or None,
-        backend=args.backend, num_threads=args.threads, device=args.device)
+        backend=args.backend, num_threads=args.threads,
+        recrop_passes=args.recrop, device=args.device)
     contours = args.show_boundaries or not args.no_contours
     drawer = FaceResultDrawer.for_keypoints(
         model.dataset_meta, contours, radius=args.radius,

@@ -22,7 +22,8 @@ from typing import Iterable, Iterator, List, Optional, Sequence, Union
 import numpy as np
 
 from ..utils.errors import FaceInputError
-from ..utils.face_geometry import check_boxes, heatmap_in_image
+from ..utils.face_geometry import (check_boxes, heatmap_in_image,
+                                   landmark_box)
 from ..utils.io import load_image, open_frames
 
 # Whether MTCNN's eye line sets the crop's rotation by default: off, as
@@ -77,6 +78,10 @@ class FaceLandmarker:
             ``'mmpose'``)
         num_threads (int, optional): CPU threads (default: 2 at most), for
             the whole process
+        recrop_passes (int): landmark passes after the first, each cropped
+            from the previous pass's landmark box, as a tracked video frame
+            is from the last frame's: the detector's box scatter goes, each
+            pass costs one more landmark step. Defaults to 0
         device (str): torch device of the model and the detector
         **model_kwargs: :func:`init_face_model`'s other arguments
     """
@@ -97,6 +102,7 @@ class FaceLandmarker:
                  rotate: Optional[bool] = None,
                  backend: Optional[str] = None,
                  num_threads: Optional[int] = None,
+                 recrop_passes: int = 0,
                  device: str = 'cpu',
                  model=None,
                  **model_kwargs):
@@ -113,6 +119,10 @@ class FaceLandmarker:
                                  f'{backend!r}')
         if num_refs is not None and num_refs < 1:
             raise FaceInputError(f'num_refs must be >= 1, got {num_refs}')
+        if not isinstance(recrop_passes, int) or recrop_passes < 0:
+            raise FaceInputError(f'recrop_passes must be an int >= 0, got '
+                                 f'{recrop_passes!r}')
+        self.recrop_passes = recrop_passes
         torch.set_num_threads(self.num_threads)
         self.model = model if model is not None else init_face_model(
             config, checkpoint, device=device, **model_kwargs)
@@ -168,6 +178,9 @@ class FaceLandmarker:
         crop turned upright by ``angles`` (N,) (tilts in degrees,
         counter-clockwise).
 
+        With ``recrop_passes`` the keypoints are those of the last pass
+        (``box`` stays the given one).
+
         Returns:
             list[dict]: per face ``box`` (4,), ``score``, ``keypoints``
             (K, 2) image pixels, ``keypoint_scores`` (K,), ``angle`` and,
@@ -182,6 +195,9 @@ class FaceLandmarker:
         if angles is not None and not np.any(angles):
             angles = None  # upright crops: the plain pipeline
         out = self.backend(image, boxes[:, :4], angles, heatmaps)
+        for _ in range(self.recrop_passes):
+            out = self.backend(image, landmark_box(out['keypoints']), angles,
+                               heatmaps)
         faces = []
         for i, box in enumerate(boxes):
             face = dict(

@@ -271,6 +271,8 @@ def _bad_inputs(tmp_path, data_root):
          'cannot open camera 97'),
         ('detect every 0', [src, '--detect-every', '0', '--out-dir', out],
          '--detect-every 0: expected an integer >= 1'),
+        ('negative recrop', [src, '--recrop', '-1', '--out-dir', out],
+         '--recrop -1: expected an integer >= 0'),
         ('min cutoff 0', [src, '--min-cutoff', '0', '--out-dir', out],
          '--min-cutoff 0.0: expected a frequency > 0 Hz'),
         ('negative beta', [src, '--beta', '-1', '--out-dir', out],
@@ -291,6 +293,9 @@ def test_rotate_flag_reaches_the_landmarker(ckpt, data_root, demo_obj):
     turned, _ = face_demo.build(args)
     assert turned.rotate is True
     assert demo_obj[1].rotate is False  # the default
+    assert demo_obj[1].recrop_passes == 0
+    assert face_demo.build(face_demo.parse_args(
+        [src, '--recrop', '2', '--checkpoint', ckpt]))[0].recrop_passes == 2
     img = cv2.imread(src)
     boxes, angles = turned.detect(img)
     assert len(boxes) == 1 and angles is not None and angles[0] != 0.

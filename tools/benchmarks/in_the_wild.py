@@ -166,6 +166,9 @@ SETTINGS = {
     'default': dict(),
     'slow': dict(fast=False),
     'haar': dict(detector='haar'),
+    # more landmark passes, each cropped from the last one's landmarks
+    'recrop1': dict(recrop_passes=1),
+    'recrop2': dict(recrop_passes=2),
     'no_rotation': dict(rotate=False),
     'rotation': dict(rotate=True),
     # the fast path with other reference counts (the default: the model's
