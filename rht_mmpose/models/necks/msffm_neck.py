@@ -218,16 +218,22 @@ class MSFFMNeck(nn.Module):
             raise ValueError(f'got {len(laterals)} lateral features, '
                              f'expected {len(self.lateral_channels)} '
                              f'(lateral_channels {self.lateral_channels})')
+        self._check_shapes('lateral', fg, laterals, self.fg_scales[1:],
+                           self.lateral_channels)
+
+    def _check_shapes(self, name: str, fg: Tensor, feats: Sequence[Tensor],
+                      scales: Sequence[int], channels: Sequence[int]):
+        """Each of ``feats`` is (B, C, s*H, s*W) at its scale s of the 1x
+        grid (H, W) of F_G."""
         b, _, hg, wg = fg.shape
-        for scale, c, lat in zip(self.fg_scales[1:], self.lateral_channels,
-                                 laterals):
-            step = scale // self.in_scale
-            expected = (b, c, hg * step, wg * step)
-            if tuple(lat.shape) != expected:
+        h, w = hg // self.in_scale, wg // self.in_scale
+        for s, c, feat in zip(scales, channels, feats):
+            expected = (b, c, s * h, s * w)
+            if tuple(feat.shape) != expected:
                 raise ValueError(
-                    f'lateral features at scale {scale}x have shape '
-                    f'{tuple(lat.shape)}, expected {expected} for F_G of '
-                    f'{hg}x{wg}')
+                    f'{name} features at scale {s}x have shape '
+                    f'{tuple(feat.shape)}, expected {expected} for F_G of '
+                    f'{hg}x{wg} at scale {self.in_scale}')
 
     @staticmethod
     def _resize(x: Tensor, size) -> Tensor:
@@ -244,23 +250,17 @@ class MSFFMNeck(nn.Module):
             used.append(('hard (F_E)', hard))
         if self.use_stm:
             used.append(('soft (F_S)', soft))
-        b, _, hg, wg = fg.shape
+        hg, wg = fg.shape[-2:]
         if hg % self.in_scale or wg % self.in_scale:
             raise ValueError(f'F_G size {hg}x{wg} is not a multiple of '
                              f'in_scale {self.in_scale}')
-        h, w = hg // self.in_scale, wg // self.in_scale
         for name, feats in used:
             if feats is None or len(feats) != len(self.ref_scales):
                 raise ValueError(
                     f'{name} features: got '
                     f'{None if feats is None else len(feats)} maps, expected '
                     f'{len(self.ref_scales)} (scales {self.ref_scales})')
-            for s, c, feat in zip(self.ref_scales, self.ref_channels, feats):
-                expected = (b, c, s * h, s * w)
-                if tuple(feat.shape) != expected:
-                    raise ValueError(
-                        f'{name} features at scale {s}x have shape '
-                        f'{tuple(feat.shape)}, expected {expected} for F_G '
-                        f'of {hg}x{wg} at scale {self.in_scale}')
+            self._check_shapes(name, fg, feats, self.ref_scales,
+                               self.ref_channels)
         return [[feats[i] for _, feats in used]
                 for i in range(len(self.ref_scales))]
