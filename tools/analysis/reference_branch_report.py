@@ -63,13 +63,13 @@ def zeroed_features(neck, which):
     ``which`` (``'soft'`` = F_S, ``'hard'`` = F_E)."""
     original = neck.forward
 
-    def forward(fg, soft=None, hard=None):
+    def forward(fg, soft=None, hard=None, *laterals):
         import torch
         if 'soft' in which and soft is not None:
             soft = [torch.zeros_like(x) for x in soft]
         if 'hard' in which and hard is not None:
             hard = [torch.zeros_like(x) for x in hard]
-        return original(fg, soft, hard)
+        return original(fg, soft, hard, *laterals)
 
     neck.forward = forward
     try:
