@@ -315,7 +315,8 @@ class RHTHead(BaseHead):
                  refs: Optional[ReferenceBatch]) -> Tuple[Tensor, dict]:
         """Heatmaps and the intermediate tensors the trans loss needs."""
         fg = feats[-1]  # (B, C_G, h, w)
-        laterals = tuple(feats[:-1])
+        # outputs before F_G are the neck's laterals when it takes any
+        laterals = tuple(feats[:-1]) if self.neck.lateral_channels else ()
         if not self.with_reference:
             return self.neck(fg, laterals=laterals), {}
         b = fg.shape[0]
