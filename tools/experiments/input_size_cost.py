@@ -11,7 +11,8 @@ import argparse
 import time
 
 
-def step_ms(size: int, runs: int) -> float:
+def network_at(size: int):
+    """(target net, head net, inputs of one face's step) at ``size``."""
     import torch
     from mmengine.config import Config
     from mmpose.registry import MODELS
@@ -26,14 +27,22 @@ def step_ms(size: int, runs: int) -> float:
         'model.head.ref_size': size // 4})
     cfg.model.backbone.init_cfg = None
     model = MODELS.build(cfg.model).eval()
-    target, head = TargetNet(model).eval(), HeadNet(model).eval()
     crops = torch.randn(2, 3, size, size)  # a face and its flip
     r = size // 4
     with torch.no_grad():
         key, values = model.head.extract_reference(
             torch.randn(2, 3, r, r),
             torch.rand(2, model.head.out_channels, r, r))
-        times = []
+    return TargetNet(model).eval(), HeadNet(model).eval(), (crops, key,
+                                                            values)
+
+
+def step_ms(size: int, runs: int) -> float:
+    """Median milliseconds of one face's network step at ``size``."""
+    import torch
+    target, head, (crops, key, values) = network_at(size)
+    times = []
+    with torch.no_grad():
         for i in range(runs + 3):  # 3 warm-up steps
             t0 = time.perf_counter()
             head(*target(crops), key, *values)
@@ -42,12 +51,12 @@ def step_ms(size: int, runs: int) -> float:
     return 1000 * sorted(times)[len(times) // 2]
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--sizes', type=int, nargs='+',
                         default=[192, 224, 256])
     parser.add_argument('--runs', type=int, default=30)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     import torch
     from mmengine.registry import init_default_scope
 
