@@ -16,7 +16,8 @@ from mmengine.config import Config
 
 from ..utils.errors import FaceInputError
 from ..utils.face_geometry import (check_boxes, crop_faces, crop_warps,
-                                   invert_warps, landmark_box, warp_points)
+                                   invert_warps, landmark_box,
+                                   test_dataset_cfg, warp_points)
 from ..utils.io import IMAGE_EXTENSIONS, load_image, read_pts
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -164,8 +165,7 @@ def _strip_target_transforms(cfg: Config) -> None:
     """Drop target generation from the test pipeline (some configs share
     one pipeline between training and testing); ``inference_topdown`` runs
     this pipeline on images without keypoints."""
-    loader = cfg.get('test_dataloader', None)
-    ds = loader.get('dataset', None) if loader else None
+    ds = test_dataset_cfg(cfg)
     pipeline = ds.get('pipeline', None) if ds else None
     if pipeline:
         ds.pipeline = [

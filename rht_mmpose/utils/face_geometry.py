@@ -36,13 +36,20 @@ def landmark_box(keypoints: np.ndarray) -> np.ndarray:
     return np.concatenate([kp.min(-2), kp.max(-2)], axis=-1)
 
 
+def test_dataset_cfg(cfg):
+    """The dataset of a model config's test dataloader (whose ``pipeline``
+    mmpose's inference runs on a face), or None."""
+    loader = cfg.get('test_dataloader', None) if cfg else None
+    return loader.get('dataset', None) if loader else None
+
+
 def pipeline_box_padding(cfg) -> float:
     """The box padding a model config's test pipeline crops with (its
     ``GetBBoxCenterScale``; mmpose's default 1.0 when it names none), so
     that every backend crops a face as ``tools/test.py`` does;
     :data:`BOX_PADDING` for a config without a test pipeline."""
-    loader = (cfg or {}).get('test_dataloader', None) or {}
-    pipeline = (loader.get('dataset', None) or {}).get('pipeline', None)
+    dataset = test_dataset_cfg(cfg)
+    pipeline = dataset.get('pipeline', None) if dataset else None
     for step in pipeline or ():
         if step.get('type') in ('GetBBoxCenterScale',
                                 'mmpose.GetBBoxCenterScale'):
