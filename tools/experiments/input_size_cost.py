@@ -8,6 +8,7 @@ interleaved twice so that a machine's drift shows.
     python tools/experiments/input_size_cost.py --sizes 192 224 256
 """
 import argparse
+import statistics
 import time
 
 
@@ -21,14 +22,14 @@ def network_at(size: int):
     cfg = Config.fromfile('configs/rht_mnv2_300w.py')
     # stride 16 features and stride 4 heatmaps; the query grid of the
     # reference crop (size / 4, extractor stride 4) matches F_G's
+    r = size // 4
     cfg.merge_from_dict({
         'model.head.decoder.input_size': (size, size),
-        'model.head.decoder.heatmap_size': (size // 4, size // 4),
-        'model.head.ref_size': size // 4})
+        'model.head.decoder.heatmap_size': (r, r),
+        'model.head.ref_size': r})
     cfg.model.backbone.init_cfg = None
     model = MODELS.build(cfg.model).eval()
     crops = torch.randn(2, 3, size, size)  # a face and its flip
-    r = size // 4
     with torch.no_grad():
         key, values = model.head.extract_reference(
             torch.randn(2, 3, r, r),
@@ -48,7 +49,7 @@ def step_ms(size: int, runs: int) -> float:
             head(*target(crops), key, *values)
             if i >= 3:
                 times.append(time.perf_counter() - t0)
-    return 1000 * sorted(times)[len(times) // 2]
+    return 1000 * statistics.median(times)
 
 
 def main(argv=None):
