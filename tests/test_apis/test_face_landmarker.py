@@ -331,7 +331,7 @@ def test_recrop_passes_crop_from_the_last_passs_landmarks(model, faces):
     for img, gt in faces:
         box = landmark_box(gt)
         size = box[2:] - box[:2]
-        shifted = np.concatenate([box[:2], box[2:]]) + np.tile(0.2 * size, 2)
+        shifted = box + np.tile(0.2 * size, 2)
         first = once.predict(img, shifted[None])[0]
         again = once.predict(img, landmark_box(first['keypoints'])[None])[0]
         got = twice.predict(img, shifted[None])[0]
@@ -408,12 +408,10 @@ def test_exporting_the_graphs_leaves_the_model_in_eval_mode(model,
     assert not [n for n, m in model.named_modules() if m.training]
 
 
-
-@pytest.mark.parametrize('backend', ['onnx', 'hybrid'])
-def test_onnx_backends_run_a_model_with_lateral_features(backend, model,
-                                                         faces):
-    """The neck's lateral features travel through both graphs: the same
-    keypoints as mmpose's run of that model, which the laterals move."""
+@pytest.fixture(scope='module')
+def lateral_model():
+    """The bundled model with lateral features whose convs (not in the
+    checkpoint) are set away from zero."""
     import torch
     lateral = init_face_model(cfg_options={
         'model.backbone.out_indices': (3, 6, 13),
@@ -421,9 +419,18 @@ def test_onnx_backends_run_a_model_with_lateral_features(backend, model,
         'model.head.lateral_channels': (32, 24)})
     torch.manual_seed(0)
     with torch.no_grad():
-        for conv in lateral.head.neck.laterals:  # not in the checkpoint
+        for conv in lateral.head.neck.laterals:
             conv.weight.normal_(std=0.05)
             conv.bias.zero_()
+    return lateral
+
+
+@pytest.mark.parametrize('backend', ['onnx', 'hybrid'])
+def test_onnx_backends_run_a_model_with_lateral_features(
+        backend, model, lateral_model, faces):
+    """The neck's lateral features travel through both graphs: the same
+    keypoints as mmpose's run of that model, which the laterals move."""
+    lateral = lateral_model
     img, gt = faces[0]
     box = landmark_box(gt)[None]
     got = FaceLandmarker(model=lateral, backend=backend).predict(img, box)[0]
