@@ -13,7 +13,8 @@
 # Result, Trans arm (validation as stage 5; its control in brackets): raw
 # 0.0369 (0.0370), refined 0.03104 (0.03114); at 1x the rate 0.0369 /
 # 0.03106; training losses equal to the control's to 3 digits in every
-# epoch. Too small to pay for the RHT arm's 40 minutes: not trained.
+# epoch. Too small to pay for the RHT arm's 40 minutes: it was stopped in
+# its third epoch.
 _base_ = ['./rht_mnv2_fixcrop_300w2012_cpu.py']
 
 model = dict(
