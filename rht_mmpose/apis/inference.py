@@ -18,7 +18,7 @@ from ..utils.errors import FaceInputError
 from ..utils.face_geometry import (check_boxes, crop_faces, crop_warps,
                                    invert_warps, landmark_box,
                                    test_dataset_cfg, warp_points)
-from ..utils.io import IMAGE_EXTENSIONS, load_image, read_pts
+from ..utils.io import IMAGE_EXTENSIONS, load_image, read_face_points
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # The model used when no config / checkpoint is given (the demo's default):
@@ -256,15 +256,15 @@ def init_face_model(config: Union[str, Config, None] = None,
 
 # ------------------------------------------------------------ references
 def pool_from_folder(folder: str):
-    """Image paths and (K, 2) landmarks of a folder of images with 300-W
-    ``.pts`` files beside them."""
+    """Image paths and (K, 2) landmarks (0-based pixel centres) of a folder
+    of images with 300-W ``.pts`` files (1-based) beside them."""
     images, keypoints = [], []
     for name in sorted(os.listdir(folder)):
         stem, ext = osp.splitext(name)
         pts = osp.join(folder, stem + '.pts')
         if ext.lower() in IMAGE_EXTENSIONS and osp.isfile(pts):
             images.append(osp.join(folder, name))
-            keypoints.append(read_pts(pts))
+            keypoints.append(read_face_points(pts, images[-1]))
     if not images:
         raise FaceInputError(
             f'reference folder {folder!r} has no image with a .pts file '

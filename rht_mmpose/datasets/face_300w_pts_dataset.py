@@ -37,7 +37,8 @@ def pts_json_path(data_root: str, pts_folders: Sequence[str],
     The key hashes the folder names and every ``.pts`` file's name, size
     and modification time, so an edited annotation gives a new json.
     """
-    h = hashlib.sha1(b'pts_to_coco-v1')
+    # v2: points converted to 0-based pixel centres
+    h = hashlib.sha1(b'pts_to_coco-v2')
     h.update(osp.abspath(data_root).encode())
     for path in list_pts(pts_folders, data_root):
         st = os.stat(path)

@@ -5,8 +5,8 @@ The output has the layout of MMPose's 300W json (``face_300w_dataset``):
 - ``images``: ``id``, ``file_name`` (relative to ``root``), ``height``,
   ``width`` (read from the image file);
 - ``annotations``: ``id``, ``image_id``, ``category_id`` = 1,
-  ``keypoints`` = [x, y, 2] * K exactly as in the ``.pts`` (0-based pixel
-  coordinates, not shifted), ``num_keypoints``, ``bbox`` = [x, y, w, h]
+  ``keypoints`` = [x, y, 2] * K, the ``.pts`` points as 0-based pixel
+  centres (:func:`rht_mmpose.utils.io.read_face_points`), ``num_keypoints``, ``bbox`` = [x, y, w, h]
   tight around the landmarks, ``area`` = w * h, ``iscrowd`` = 0, and the
   ``center`` / ``scale`` that :class:`mmpose.datasets.Face300WDataset`
   reads (``center`` = box centre, ``scale`` = max(w, h) / 200);
@@ -24,33 +24,8 @@ import numpy as np
 
 from ..utils.face_geometry import landmark_box
 from ..utils.io import (IMAGE_EXTENSIONS, PtsFormatError,  # noqa: F401
-                        atomic_write_json, read_pts)
-
-
-def find_image(pts_path: str) -> str:
-    """The image beside a ``.pts`` file (same stem, a known extension).
-
-    Raises:
-        PtsFormatError: no image, naming the ``.pts`` file.
-    """
-    stem = osp.splitext(pts_path)[0]
-    for ext in IMAGE_EXTENSIONS:
-        for name in (stem + ext, stem + ext.upper()):
-            if osp.isfile(name):
-                return name
-    raise PtsFormatError(f'{pts_path}: no image {osp.basename(stem)}'
-                         f'{{{",".join(IMAGE_EXTENSIONS[:4])}}} beside it')
-
-
-def image_size(path: str) -> tuple:
-    """(height, width) read from the image header (no decoding)."""
-    from PIL import Image
-    try:
-        with Image.open(path) as im:
-            w, h = im.size
-    except OSError as e:
-        raise PtsFormatError(f'{path}: unreadable image ({e})') from e
-    return h, w
+                        atomic_write_json, find_image, image_size,
+                        read_face_points, read_pts)
 
 
 def list_pts(folders: Sequence[str], root: str) -> List[str]:
@@ -106,8 +81,8 @@ def convert(folders: Union[str, Sequence[str]],
         iterator = tqdm(pts_files, desc=f'pts -> {osp.basename(out_file)}')
     images, annotations = [], []
     for i, pts_path in enumerate(iterator, start=1):
-        points = read_pts(pts_path, num_points)
         img_path = find_image(pts_path)
+        points = read_face_points(pts_path, img_path, num_points)
         h, w = image_size(img_path)
         x0, y0, x1, y1 = landmark_box(points)
         bw, bh = float(x1 - x0), float(y1 - y0)

@@ -15,7 +15,7 @@ import os
 import os.path as osp
 import re
 import tempfile
-from typing import Any, Iterator, List, Optional, Union
+from typing import Any, Iterator, List, Optional, Sequence, Union
 
 import cv2
 import numpy as np
@@ -207,6 +207,79 @@ def read_pts(path: str, num_points: int = 68) -> np.ndarray:
         raise PtsFormatError(
             f'{path}: {len(points)} points, expected {num_points}')
     return np.array(points, dtype=np.float64).reshape(-1, 2)
+
+
+# 300-W's .pts points are 1-based (Matlab) pixel positions: menpo, the
+# library of 300-W's authors, subtracts 1 on import ("PTS landmarks are
+# 1-based"), and tools/analysis/label_origin_check.py finds them about
+# 1 px right of a model's 0-based centres on crops that were not downscaled
+PTS_ORIGIN = 1.0
+# ../shared/data's crops were downscaled by an unrecorded k <= 1 to this
+# longer side, moving points as x' = (x + 0.5) k - 0.5, which turns the
+# 1 px offset into k crop px. Its range (0, 1] is halved: at most 0.5 px
+# off on a landmark box of 256 crop px (label_origin_check's estimates on
+# 400 training crops: 0.27 +- 0.12 in x, 0.68 +- 0.13 in y)
+DOWNSCALED_SIDE = 512
+DOWNSCALED_PTS_OFFSET = 0.5
+
+
+def find_image(pts_path: str) -> str:
+    """The image beside a ``.pts`` file (same stem, a known extension).
+
+    Raises:
+        PtsFormatError: no image, naming the ``.pts`` file.
+    """
+    stem = osp.splitext(pts_path)[0]
+    for ext in IMAGE_EXTENSIONS:
+        for name in (stem + ext, stem + ext.upper()):
+            if osp.isfile(name):
+                return name
+    raise PtsFormatError(f'{pts_path}: no image {osp.basename(stem)}'
+                         f'{{{",".join(IMAGE_EXTENSIONS[:4])}}} beside it')
+
+
+def image_size(path: str) -> tuple:
+    """(height, width) read from the image header (no decoding)."""
+    from PIL import Image
+    try:
+        with Image.open(path) as im:
+            w, h = im.size
+    except OSError as e:
+        raise PtsFormatError(f'{path}: unreadable image ({e})') from e
+    return h, w
+
+
+def pts_origin_offset(image_hw: Sequence[int]) -> float:
+    """How far (px, in x and in y) a 300-W ``.pts`` point of an image of
+    (height, width) ``image_hw`` sits right of and below its 0-based pixel
+    centre: :data:`PTS_ORIGIN`, or :data:`DOWNSCALED_PTS_OFFSET` for a
+    crop of ``../shared/data`` downscaled to :data:`DOWNSCALED_SIDE`."""
+    if max(image_hw[:2]) == DOWNSCALED_SIDE:
+        return DOWNSCALED_PTS_OFFSET
+    return PTS_ORIGIN
+
+
+def read_face_points(pts_path: str,
+                     image_path: Optional[str] = None,
+                     num_points: int = 68) -> np.ndarray:
+    """A face's 300-W ``.pts`` points as 0-based pixel centres of its
+    image, the convention of MMPose and of every output of this package.
+    The one place the 1-based files are converted: every loader of 300-W
+    faces (datasets, reference pools, benchmarks) reads them here.
+
+    Args:
+        pts_path (str): The ``.pts`` file (see :func:`read_pts`).
+        image_path (str, optional): Its image; by default the image
+            beside it (:func:`find_image`).
+        num_points (int, optional): As in :func:`read_pts`.
+
+    Returns:
+        np.ndarray: (K, 2) float64, the files' points less
+        :func:`pts_origin_offset` of the image.
+    """
+    points = read_pts(pts_path, num_points)
+    image_path = image_path or find_image(pts_path)
+    return points - pts_origin_offset(image_size(image_path))
 
 
 def write_pts(path: str, points: np.ndarray) -> None:

@@ -27,3 +27,13 @@ def test_fit_line_matches_numpy_polyfit():
     ref_slope, ref_const = np.polyfit(x, y, 1)
     assert slope == pytest.approx(ref_slope)
     assert const == pytest.approx(ref_const)
+
+
+def test_mean_downscaled_offset_recovers_the_offset():
+    """Downscaled faces built as the script models them: the line's
+    constant minus offset / s, plus noise; the interval covers the truth."""
+    rng = np.random.default_rng(1)
+    inv_scale = rng.uniform(0.5, 0.8, 300)
+    residual = 0.2 - 0.4 * inv_scale + rng.normal(0, 0.2, 300)
+    mean, half = loc.mean_downscaled_offset(0.2, inv_scale, residual)
+    assert abs(mean - 0.4) < half < 0.1

@@ -52,6 +52,7 @@ def test_convert_exact(tool, root, tmp_path):
     assert os.listdir(osp.dirname(out)) == ['train.json']  # no temp left
     assert len(coco['images']) == len(coco['annotations']) == 4
     assert coco['categories'][0]['id'] == 1
+    offsets = set()
     for i, (p, img, ann) in enumerate(
             zip(pts, coco['images'], coco['annotations']), start=1):
         points = _exact(p)
@@ -61,8 +62,13 @@ def test_convert_exact(tool, root, tmp_path):
         assert not osp.isabs(img['file_name'])
         h, w = cv2.imread(osp.join(r, img['file_name'])).shape[:2]
         assert (img['height'], img['width']) == (h, w)
+        # the 1-based files' points as 0-based centres: less 1, less 0.5 on
+        # crops the data's README says were downscaled to 512 px
+        offset = 0.5 if max(h, w) == 512 else 1.0
+        offsets.add(offset)
+        points = [[x - offset, y - offset] for x, y in points]
         kp = np.array(ann['keypoints']).reshape(68, 3)
-        assert kp[:, :2].tolist() == points  # exact, 0-based as in .pts
+        assert kp[:, :2].tolist() == points  # exact
         assert (kp[:, 2] == 2).all()
         assert ann['num_keypoints'] == 68 and ann['category_id'] == 1
         assert ann['iscrowd'] == 0
@@ -75,6 +81,7 @@ def test_convert_exact(tool, root, tmp_path):
         assert ann['scale'] == pytest.approx(max(ann['bbox'][2:]) / 200)
     assert coco['images'][0]['file_name'].startswith('afw/')
     assert coco['images'][2]['file_name'].startswith('helen/trainset/')
+    assert offsets == {0.5, 1.0}  # both kinds of crop were met
 
 
 def test_rejects_wrong_count(tool, root, tmp_path):

@@ -21,7 +21,7 @@ import numpy as np
 
 from rht_mmpose.evaluation import face_nme, nme_summary
 from rht_mmpose.models.utils import apply_shape_refiner, fit_shape_refiner
-from rht_mmpose.utils.io import read_pts
+from rht_mmpose.utils.io import read_face_points
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -53,7 +53,9 @@ def face_stems(root, folders, split_file=None, side='train'):
 
 
 def file_digest(path: str) -> str:
-    h = hashlib.sha1()
+    """The checkpoint's sha1, salted with the annotation convention (a
+    cache from the 1-based annotations must not be reused)."""
+    h = hashlib.sha1(b'0-based annotations')
     with open(path, 'rb') as f:
         for block in iter(lambda: f.read(1 << 20), b''):
             h.update(block)
@@ -84,9 +86,9 @@ def predict(checkpoint, stems, flip, cache):
     model.test_cfg['flip_test'] = flip
     pred, gt = [], []
     for stem in stems:
-        gt.append(read_pts(stem + '.pts'))
         img = next(stem + e for e in ('.jpg', '.png')
                    if osp.isfile(stem + e))
+        gt.append(read_face_points(stem + '.pts', img))
         box = np.concatenate([gt[-1].min(0), gt[-1].max(0)])[None]
         # the raw output, also for a bundle that already has a refiner
         pred.append(inference_faces(model, cv2.imread(img), box,

@@ -27,7 +27,8 @@ import numpy as np
 from rht_mmpose.evaluation import face_nme, nme_summary
 from rht_mmpose.evaluation.dlib_baseline import (dlib_landmarks,
                                                  load_dlib_predictor)
-from rht_mmpose.utils.io import atomic_write_json, atomic_write_text, read_pts
+from rht_mmpose.utils.io import (atomic_write_json, atomic_write_text,
+                                 read_face_points)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -120,8 +121,9 @@ def run_dlib(data_root: str, out_dir: str, num_faces: int):
     for folder in TEST_FOLDERS:
         full = osp.join(data_root, '300w_subset', folder)
         for stem in list_faces(full, 0):
-            gt = read_pts(osp.join(full, stem + '.pts'))
-            img = cv2.imread(osp.join(full, stem + '.jpg'))[:, :, ::-1]
+            img_path = osp.join(full, stem + '.jpg')
+            gt = read_face_points(osp.join(full, stem + '.pts'), img_path)
+            img = cv2.imread(img_path)[:, :, ::-1]
             pred = dlib_landmarks(dlib, predictor, img,
                                   np.concatenate([gt.min(0), gt.max(0)]))
             records.append(dict(

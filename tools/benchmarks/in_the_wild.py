@@ -48,7 +48,7 @@ import numpy as np
 from rht_mmpose.evaluation import face_nme, nme_summary
 from rht_mmpose.evaluation.dlib_baseline import (dlib_landmarks,
                                                  load_dlib_predictor)
-from rht_mmpose.utils.io import atomic_write_json, read_pts
+from rht_mmpose.utils.io import atomic_write_json, read_face_points
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -74,7 +74,8 @@ def list_faces(root: str, folders, num_faces: int = 0):
             img = next((stem + e for e in ('.jpg', '.png')
                         if osp.isfile(stem + e)), None)
             if img is not None:
-                faces.append((folder, img, read_pts(stem + '.pts')))
+                faces.append((folder, img,
+                              read_face_points(stem + '.pts', img)))
     if num_faces and num_faces < len(faces):
         idx = np.linspace(0, len(faces) - 1, num_faces).round().astype(int)
         faces = [faces[i] for i in sorted(set(idx))]
