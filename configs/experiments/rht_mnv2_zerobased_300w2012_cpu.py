@@ -3,6 +3,7 @@
 # as 0-based pixel centres (rht_mmpose.utils.io.read_face_points) instead
 # of the 300-W files' 1-based values. Stage 5 is its control: same start,
 # recipe, seed and data order; only the annotation convention differs.
-#   python tools/train.py configs/experiments/rht_mnv2_zerobased_300w2012_cpu.py \
+#   python tools/train.py \
+#       configs/experiments/rht_mnv2_zerobased_300w2012_cpu.py \
 #       --work-dir work_dirs/mnv2/rht_mnv2_zerobased
 _base_ = ['./rht_mnv2_fixcrop_300w2012_cpu.py']

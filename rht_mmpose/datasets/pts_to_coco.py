@@ -6,10 +6,11 @@ The output has the layout of MMPose's 300W json (``face_300w_dataset``):
   ``width`` (read from the image file);
 - ``annotations``: ``id``, ``image_id``, ``category_id`` = 1,
   ``keypoints`` = [x, y, 2] * K, the ``.pts`` points as 0-based pixel
-  centres (:func:`rht_mmpose.utils.io.read_face_points`), ``num_keypoints``, ``bbox`` = [x, y, w, h]
-  tight around the landmarks, ``area`` = w * h, ``iscrowd`` = 0, and the
-  ``center`` / ``scale`` that :class:`mmpose.datasets.Face300WDataset`
-  reads (``center`` = box centre, ``scale`` = max(w, h) / 200);
+  centres (:func:`rht_mmpose.utils.io.read_face_points`),
+  ``num_keypoints``, ``bbox`` = [x, y, w, h] tight around the landmarks,
+  ``area`` = w * h, ``iscrowd`` = 0, and the ``center`` / ``scale`` that
+  :class:`mmpose.datasets.Face300WDataset` reads (``center`` = box
+  centre, ``scale`` = max(w, h) / 200);
 - ``categories``: one ``face`` category.
 
 Ids are 1-based in the order of ``folders`` and, inside a folder, of the

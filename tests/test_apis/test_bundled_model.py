@@ -14,7 +14,7 @@ import pytest
 
 from rht_mmpose import apis
 from rht_mmpose.apis import inference_faces, init_face_model
-from rht_mmpose.utils.io import read_pts
+from rht_mmpose.utils.io import read_face_points
 
 BUNDLED_CHECKPOINT = apis.BUNDLED_CHECKPOINT
 
@@ -46,7 +46,7 @@ def test_bundled_model_accuracy_on_300w_test_faces(data_root):
     nmes = []
     for name in FACES:
         img = cv2.imread(osp.join(folder, name + '.jpg'))
-        gt = read_pts(osp.join(folder, name + '.pts'))
+        gt = read_face_points(osp.join(folder, name + '.pts'))
         box = np.concatenate([gt.min(0), gt.max(0)])[None]
         pred = inference_faces(model, img, box)[0].pred_instances.keypoints[0]
         iod = np.linalg.norm(gt[36] - gt[45])
@@ -67,7 +67,7 @@ def test_mmpose_init_model_gives_the_api_keypoints(data_root):
     folder = osp.join(data_root, '300w_subset', 'helen', 'testset')
     for name in FACES[:3]:
         img = cv2.imread(osp.join(folder, name + '.jpg'))
-        gt = read_pts(osp.join(folder, name + '.pts'))
+        gt = read_face_points(osp.join(folder, name + '.pts'))
         box = np.concatenate([gt.min(0), gt.max(0)])[None]
         ours = inference_faces(model, img, box)[0].pred_instances
         theirs = inference_topdown(plain, img, box)[0].pred_instances
@@ -93,7 +93,7 @@ def test_inference_faces_is_inference_topdown_on_a_turned_face_and_t1(
     model = init_face_model()
     plain = init_model(apis.BUNDLED_CONFIG, BUNDLED_CHECKPOINT, device='cpu')
     stem = osp.join(data_root, '300w_subset', 'helen', 'testset', FACES[0])
-    gt = read_pts(stem + '.pts')
+    gt = read_face_points(stem + '.pts')
     box = landmark_box(gt)
     turned, turned_gt = rotate_about(cv2.imread(stem + '.jpg'), gt,
                                      (box[:2] + box[2:]) / 2, 40.)

@@ -12,7 +12,7 @@ from rht_mmpose.apis import (FaceInputError, FaceLandmarker, fast_settings,
                              inference_faces, init_face_model, landmark_box)
 from rht_mmpose.apis.onnx_backend import OnnxBackend
 from rht_mmpose.utils.face_geometry import BOX_PADDING, pipeline_box_padding
-from rht_mmpose.utils.io import read_pts
+from rht_mmpose.utils.io import read_face_points
 
 # two HELEN test faces and one LFPW test face of the shared 300-W data
 FACES = ['helen/testset/296814969_3', 'helen/testset/2968560214_1',
@@ -37,7 +37,8 @@ def faces(data_root):
     out = []
     for stem in FACES:
         path = osp.join(data_root, '300w_subset', stem)
-        out.append((cv2.imread(path + '.jpg'), read_pts(path + '.pts')))
+        out.append((cv2.imread(path + '.jpg'),
+                    read_face_points(path + '.pts')))
     return out
 
 

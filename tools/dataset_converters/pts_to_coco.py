@@ -8,8 +8,10 @@ Example (the shared 300W subset)::
         --folders afw helen/trainset \
         --out work_dirs/300w_subset/train.json
 
-``file_name`` is relative to ``--root``; coordinates are copied exactly
-(0-based, as in the ``.pts``); the box is the tight landmark box. A
+``file_name`` is relative to ``--root``; coordinates are the ``.pts``
+points (1-based, 300-W's convention) as 0-based pixel centres, MMPose's
+(``rht_mmpose.utils.io.read_face_points``); the box is the tight landmark
+box. A
 malformed ``.pts`` file or a missing image stops the run with a
 :class:`PtsFormatError` naming the file.
 """
