@@ -32,10 +32,11 @@ HAAR_CENTER_SHIFT = (0.0, 0.145)
 HAAR_SIZE_RATIO = (0.86 * 1.11, 0.83 * 1.11)
 # MTCNN box -> landmark box: medians over 500 training faces of the shared
 # 300-W data (afw, helen/trainset, lfpw/trainset spread evenly; MTCNN found
-# 499): the landmark box is centred 0.131 MTCNN box heights lower (std
-# 0.031) and is 1.037 x 0.771 (std 0.063, 0.060) of its size. Printed by
+# 499): the landmark box (0-based points) is centred 0.127 MTCNN box
+# heights lower (std 0.031) and is 1.037 x 0.771 (std 0.063, 0.060) of its
+# size. Printed by
 #   python tools/benchmarks/in_the_wild.py --calibrate --num-faces 500
-MTCNN_CENTER_SHIFT = (0.0098, 0.1314)
+MTCNN_CENTER_SHIFT = (0.0053, 0.1273)
 # the smallest face MTCNN's pyramid starts at here (its min_face_size)
 MTCNN_PYRAMID_START = 20
 MTCNN_SIZE_RATIO = (1.0375, 0.7710)
