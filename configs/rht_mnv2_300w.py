@@ -6,7 +6,9 @@
 # test 330 + LFPW test 224), each part reported on its own. Trained with
 # experiments/rht_mnv2_match_300w2012_cpu.py (40 epochs), then
 # rht_mnv2_coord_300w2012_cpu.py (15) and rht_mnv2_coord2_300w2012_cpu.py
-# (12), the last two with the coordinate loss.
+# (12), both with the coordinate loss, then
+# rht_mnv2_zerobased_300w2012_cpu.py (12, faces as 0-based pixel centres,
+# crops at the test padding; the test-time settings are stage 4's).
 #   python tools/test.py configs/rht_mnv2_300w.py checkpoints/rht_mnv2_300w.pth
 _base_ = ['experiments/rht_mnv2_coord2_300w2012_cpu.py']
 
@@ -23,12 +25,13 @@ model = dict(
         type='LinearShapeRefiner', num_keypoints=68, anchors=(36, 45)))
 # Chosen on the 202 validation faces (configs/experiments/bundled/
 # rht_mnv2_300w_val.py, GT boxes, refined NME_io): the model's own settings,
-# the 10 best STM matches + flip test, 0.03104 (the best match: 0.03104, by
-# descriptor: 0.03123; at the earlier 1.25 padding 0.03180 / 0.03177 /
+# the 10 best STM matches + flip test, 0.03047 (by descriptor: 0.03067;
+# stage 4 before the 0-based faces: 0.03104, the best match 0.03104, by
+# descriptor 0.03123; at the earlier 1.25 padding 0.03180 / 0.03177 /
 # 0.03191; before the coordinate loss stm_match k = 10 / 5 / 3 / 2 / 1 were
 # within 0.4 % and dropping the flip test cost 3.5 %). The fast path of
 # FaceLandmarker / the demo (rht_mmpose.apis.fast_settings): the reference
-# chosen by descriptor + flip test (+0.6 %), the fastest setting that keeps
+# chosen by descriptor + flip test (+0.7 %), the fastest setting that keeps
 # one face's landmark step within 40 ms (36 ms, against 44 ms for the best
 # STM match, whose choice compares the face with all 48 pool faces patch
 # by patch).
