@@ -8,7 +8,7 @@
 default_scope = 'mmdet'
 custom_imports = dict(
     imports=['rht_mmpose.apis.face_detection'], allow_failed_imports=False)
-model = dict(type='mmpose.MTCNNDetector', min_size=40, score_thr=0.95)
+model = dict(type='mmpose.MTCNNDetector', min_size=40, score_thr=0.88)
 test_dataloader = dict(
     dataset=dict(
         type='BaseDetDataset',  # only its metainfo is read (lazy_init)
