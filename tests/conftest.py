@@ -15,6 +15,18 @@ def load_script(relpath: str, name: str):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def expected_pts_offset(image_hw) -> float:
+    """What a 300-W ``.pts`` point of an image of (height, width)
+    ``image_hw`` must lose to become a 0-based pixel centre, as
+    ``../shared/data/README.md`` describes the crops: 0.5 on a crop
+    downscaled to a longer side of 512 px, else 1. Written out here, not
+    imported, so that tests check the package against the data's
+    description."""
+    return 0.5 if max(image_hw[:2]) == 512 else 1.0
+
+
 DEFAULT_DATA_ROOT = osp.normpath(osp.join(REPO_ROOT, '..', 'shared', 'data'))
 
 

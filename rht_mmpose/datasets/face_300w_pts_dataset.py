@@ -7,6 +7,7 @@ from typing import Optional, Sequence
 from mmpose.datasets import Face300WDataset
 from mmpose.registry import DATASETS
 
+from ..utils.io import PTS_CONVERSION
 from .annotation_checks import check_annotations
 from .pts_to_coco import convert, list_pts
 
@@ -34,11 +35,11 @@ def pts_json_path(data_root: str, pts_folders: Sequence[str],
                   cache_dir: str) -> str:
     """Cache path of the converted json, keyed by the folders' content.
 
-    The key hashes the folder names and every ``.pts`` file's name, size
-    and modification time, so an edited annotation gives a new json.
+    The key hashes the folder names, every ``.pts`` file's name, size
+    and modification time and the 0-based conversion's offsets, so an
+    edited annotation or conversion gives a new json.
     """
-    # v2: points converted to 0-based pixel centres
-    h = hashlib.sha1(b'pts_to_coco-v2')
+    h = hashlib.sha1(f'pts_to_coco-v2|{PTS_CONVERSION}'.encode())
     h.update(osp.abspath(data_root).encode())
     for path in list_pts(pts_folders, data_root):
         st = os.stat(path)

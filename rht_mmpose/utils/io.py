@@ -221,6 +221,9 @@ PTS_ORIGIN = 1.0
 # 400 training crops: 0.27 +- 0.12 in x, 0.68 +- 0.13 in y)
 DOWNSCALED_SIDE = 512
 DOWNSCALED_PTS_OFFSET = 0.5
+# names the conversion in the keys of caches of converted points
+PTS_CONVERSION = (f'0-based: less {PTS_ORIGIN}, {DOWNSCALED_PTS_OFFSET} at '
+                  f'{DOWNSCALED_SIDE} px')
 
 
 def find_image(pts_path: str) -> str:
@@ -249,12 +252,19 @@ def image_size(path: str) -> tuple:
     return h, w
 
 
+def is_downscaled_crop(image_hw: Sequence[int]) -> bool:
+    """Whether an image of (height, width) ``image_hw`` is a crop of
+    ``../shared/data`` that was downscaled (its longer side is
+    :data:`DOWNSCALED_SIDE`)."""
+    return max(image_hw[:2]) == DOWNSCALED_SIDE
+
+
 def pts_origin_offset(image_hw: Sequence[int]) -> float:
     """How far (px, in x and in y) a 300-W ``.pts`` point of an image of
     (height, width) ``image_hw`` sits right of and below its 0-based pixel
     centre: :data:`PTS_ORIGIN`, or :data:`DOWNSCALED_PTS_OFFSET` for a
-    crop of ``../shared/data`` downscaled to :data:`DOWNSCALED_SIDE`."""
-    if max(image_hw[:2]) == DOWNSCALED_SIDE:
+    downscaled crop (:func:`is_downscaled_crop`)."""
+    if is_downscaled_crop(image_hw):
         return DOWNSCALED_PTS_OFFSET
     return PTS_ORIGIN
 

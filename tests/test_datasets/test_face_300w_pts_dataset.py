@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from mmpose.registry import DATASETS
 
+from tests.conftest import expected_pts_offset
 
 
 def read_points_exact(path):
@@ -39,10 +40,8 @@ def test_converts_once_and_loads(tiny_root, tmp_path):
         info = ds.get_data_info(i)
         assert osp.isfile(info['img_path'])
         assert osp.splitext(info['img_path'])[0] == osp.splitext(path)[0]
-        # 0-based centres of the 1-based files: less 1, less 0.5 on crops
-        # downscaled to 512 px (../shared/data/README.md)
-        h, w = cv2.imread(info['img_path']).shape[:2]
-        offset = 0.5 if max(h, w) == 512 else 1.0
+        # 0-based centres of the 1-based files
+        offset = expected_pts_offset(cv2.imread(info['img_path']).shape)
         np.testing.assert_allclose(info['keypoints'][0],
                                    read_points_exact(path) - offset, rtol=0,
                                    atol=1e-4)  # float32 storage

@@ -10,6 +10,7 @@ import pytest
 
 from rht_mmpose.utils.io import (PtsFormatError, pts_origin_offset,
                                  read_face_points, read_pts)
+from tests.conftest import expected_pts_offset
 
 
 def _write(tmp_path, name, points, image_hw):
@@ -58,8 +59,7 @@ def test_real_crops(data_root):
         if not name.endswith('.pts'):
             continue
         stem = osp.join(full, name[:-4])
-        offset = 0.5 if max(cv2.imread(stem + '.jpg').shape[:2]) == 512 \
-            else 1.0
+        offset = expected_pts_offset(cv2.imread(stem + '.jpg').shape)
         if offset in met:
             continue
         met.add(offset)

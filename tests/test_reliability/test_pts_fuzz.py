@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from rht_mmpose.datasets import PtsFormatError, convert, read_pts
-from tests.conftest import load_script
+from tests.conftest import expected_pts_offset, load_script
 
 convert_main = load_script('tools/dataset_converters/pts_to_coco.py',
                            'pts_to_coco_script').main
@@ -131,9 +131,8 @@ def test_fuzz_read_pts_and_convert(real_pts, tmp_path):
     pts = str(root / 'face' / 'a.pts')
     out_dir = tmp_path / 'out'
     out_dir.mkdir()
-    # the converter stores 0-based centres: the file's points less 1 (less
-    # 0.5 on a crop the data's README says was downscaled to 512 px)
-    offset = 0.5 if max(cv2.imread(src_img).shape[:2]) == 512 else 1.0
+    # the converter stores 0-based centres of the file's 1-based points
+    offset = expected_pts_offset(cv2.imread(src_img).shape)
 
     rng = random.Random(SEED)
     cases = list(mutations(text, rng))

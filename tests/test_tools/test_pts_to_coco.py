@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.conftest import load_script
+from tests.conftest import expected_pts_offset, load_script
 
 
 @pytest.fixture(scope='module')
@@ -62,9 +62,8 @@ def test_convert_exact(tool, root, tmp_path):
         assert not osp.isabs(img['file_name'])
         h, w = cv2.imread(osp.join(r, img['file_name'])).shape[:2]
         assert (img['height'], img['width']) == (h, w)
-        # the 1-based files' points as 0-based centres: less 1, less 0.5 on
-        # crops the data's README says were downscaled to 512 px
-        offset = 0.5 if max(h, w) == 512 else 1.0
+        # the 1-based files' points as 0-based centres
+        offset = expected_pts_offset((h, w))
         offsets.add(offset)
         points = [[x - offset, y - offset] for x, y in points]
         kp = np.array(ann['keypoints']).reshape(68, 3)

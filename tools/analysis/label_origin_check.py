@@ -25,16 +25,13 @@ import argparse
 import glob
 import os.path as osp
 
-import cv2
 import numpy as np
 from mmengine.config import Config
 
 from mmpose.apis import inference_topdown, init_model
 from rht_mmpose.utils.face_geometry import pipeline_box_padding
-from rht_mmpose.utils.io import read_face_points, read_pts
-
-# the crops of ../shared/data were downscaled to at most this longer side
-MAX_SIDE = 512
+from rht_mmpose.utils.io import (image_size, is_downscaled_crop,
+                                 read_face_points, read_pts)
 
 
 def parse_args():
@@ -88,7 +85,7 @@ def main():
     # its crop was downscaled
     rows = {False: [], True: []}
     for img_path in images:
-        group = rows[max(cv2.imread(img_path).shape[:2]) >= MAX_SIDE]
+        group = rows[is_downscaled_crop(image_size(img_path))]
         if len(group) == args.max_faces:
             continue
         pts_path = osp.splitext(img_path)[0] + '.pts'

@@ -21,7 +21,7 @@ import numpy as np
 
 from rht_mmpose.evaluation import face_nme, nme_summary
 from rht_mmpose.models.utils import apply_shape_refiner, fit_shape_refiner
-from rht_mmpose.utils.io import read_face_points
+from rht_mmpose.utils.io import PTS_CONVERSION, read_face_points
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -53,9 +53,9 @@ def face_stems(root, folders, split_file=None, side='train'):
 
 
 def file_digest(path: str) -> str:
-    """The checkpoint's sha1, salted with the annotation convention (a
-    cache from the 1-based annotations must not be reused)."""
-    h = hashlib.sha1(b'0-based annotations')
+    """The checkpoint's sha1, salted with the annotations' conversion (a
+    cache of other annotations must not be reused)."""
+    h = hashlib.sha1(PTS_CONVERSION.encode())
     with open(path, 'rb') as f:
         for block in iter(lambda: f.read(1 << 20), b''):
             h.update(block)
