@@ -51,6 +51,11 @@ def parse_args():
         default=1,
         help='display time of every window. (second)')
     parser.add_argument(
+        '--tta',
+        action='store_true',
+        help="test-time augmentation: the config's tta_model and "
+        'tta_pipeline (the mean over fixed views of each face)')
+    parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none',
@@ -95,6 +100,15 @@ def merge_args(cfg, args):
 
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+
+    if args.tta:
+        missing = [k for k in ('tta_model', 'tta_pipeline') if k not in cfg]
+        if missing:
+            raise SystemExit(f'--tta: {args.config} has no '
+                             f'{" / ".join(missing)} (see '
+                             'configs/rht_mnv2_300w.py)')
+        cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+        cfg.model = dict(**cfg.tta_model, module=cfg.model)
     return cfg
 
 

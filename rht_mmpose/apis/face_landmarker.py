@@ -23,7 +23,7 @@ import numpy as np
 
 from ..utils.errors import FaceInputError
 from ..utils.face_geometry import (check_boxes, heatmap_in_image,
-                                   landmark_box)
+                                   landmark_box, tta_views)
 from ..utils.io import load_image, open_frames
 
 # Whether MTCNN's eye line sets the crop's rotation by default: off, as
@@ -82,6 +82,10 @@ class FaceLandmarker:
             from the previous pass's landmark box, as a tracked video frame
             is from the last frame's: the detector's box scatter goes, each
             pass costs one more landmark step. Defaults to 0
+        tta (bool): test-time augmentation: each landmark step is the mean
+            over the views of the config's ``tta_pipeline``
+            (:func:`~rht_mmpose.utils.face_geometry.tta_views`; the shipped
+            model: 5, each a landmark step), as ``tools/test.py --tta``
         device (str): torch device of the model and the detector
         **model_kwargs: :func:`init_face_model`'s other arguments
     """
@@ -103,6 +107,7 @@ class FaceLandmarker:
                  backend: Optional[str] = None,
                  num_threads: Optional[int] = None,
                  recrop_passes: int = 0,
+                 tta: bool = False,
                  device: str = 'cpu',
                  model=None,
                  **model_kwargs):
@@ -126,6 +131,8 @@ class FaceLandmarker:
         torch.set_num_threads(self.num_threads)
         self.model = model if model is not None else init_face_model(
             config, checkpoint, device=device, **model_kwargs)
+        # (scale factor, rotation) of each view; one plain view without tta
+        self.views = tta_views(self.model.cfg) if tta else [(1., 0.)]
         pool = getattr(self.model, 'reference_pool', None) if getattr(
             self.model, 'with_reference', False) else None
         settings = fast_settings(self.model) if fast and pool is not None \
@@ -194,10 +201,10 @@ class FaceLandmarker:
             return []
         if angles is not None and not np.any(angles):
             angles = None  # upright crops: the plain pipeline
-        out = self.backend(image, boxes[:, :4], angles, heatmaps)
+        out = self.landmark_step(image, boxes[:, :4], angles, heatmaps)
         for _ in range(self.recrop_passes):
-            out = self.backend(image, landmark_box(out['keypoints']), angles,
-                               heatmaps)
+            out = self.landmark_step(image, landmark_box(out['keypoints']),
+                                     angles, heatmaps)
         faces = []
         for i, box in enumerate(boxes):
             face = dict(
@@ -214,6 +221,32 @@ class FaceLandmarker:
                     self.model.head.decoder.input_size, image.shape)
             faces.append(face)
         return faces
+
+    def landmark_step(self, image: np.ndarray, boxes: np.ndarray,
+                      angles: Optional[np.ndarray],
+                      heatmaps: bool = False) -> dict:
+        """The backend's output for boxes (N, 4) xyxy, as the mean
+        ``keypoints`` and ``keypoint_scores`` over :attr:`views` (each box
+        scaled about its centre and its crop turned; the rest of the first
+        view's output)."""
+        if self.views == [(1., 0.)]:
+            return self.backend(image, boxes, angles, heatmaps)
+        centre = (boxes[:, :2] + boxes[:, 2:4]) / 2
+        half = (boxes[:, 2:4] - boxes[:, :2]) / 2
+        tilt = np.zeros(len(boxes)) if angles is None else np.asarray(angles)
+        outs = []
+        for scale, rotation in self.views:
+            # a face's angle turns its crop by -angle (bbox_rotation)
+            turn = tilt - rotation
+            outs.append(self.backend(
+                image, np.concatenate([centre - scale * half,
+                                       centre + scale * half], axis=1),
+                turn if np.any(turn) else None, heatmaps))
+        out = dict(outs[0])
+        for key in ('keypoints', 'keypoint_scores'):
+            out[key] = np.mean([o[key] for o in outs], axis=0).astype(
+                np.float32)
+        return out
 
     def landmarks(self, img: np.ndarray, boxes: np.ndarray,
                   angles: Optional[np.ndarray] = None):
@@ -295,7 +328,8 @@ class MMPoseBackend:
                  heatmaps: bool = False) -> dict:
         """As :meth:`OnnxBackend.__call__` (``ref_index`` None for models
         without references)."""
-        from .inference import inference_faces, sample_warp, test_cfg_set
+        from ..utils.face_geometry import pipeline_warp
+        from .inference import inference_faces, test_cfg_set
         with test_cfg_set(self.model, **self.settings):
             samples = inference_faces(self.model, img, boxes, angles=angles,
                                       return_heatmaps=heatmaps)
@@ -310,7 +344,8 @@ class MMPoseBackend:
             ref_index=None if None in refs else np.array(refs),
             heatmaps=[s.pred_fields.heatmaps.cpu().numpy() for s in samples]
             if heatmaps else None,
-            warps=[sample_warp(s, a) for s, a in zip(samples, angles)])
+            warps=[pipeline_warp(s.metainfo, -float(a))
+                   for s, a in zip(samples, angles)])
 
 
 def _has_onnxruntime() -> bool:

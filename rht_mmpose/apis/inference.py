@@ -16,8 +16,8 @@ from mmengine.config import Config
 
 from ..utils.errors import FaceInputError
 from ..utils.face_geometry import (check_boxes, crop_faces, crop_warps,
-                                   invert_warps, landmark_box,
-                                   test_dataset_cfg, warp_points)
+                                   landmark_box, test_dataset_cfg,
+                                   unturn_keypoints, warp_points)
 from ..utils.io import IMAGE_EXTENSIONS, load_image, read_face_points
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -435,23 +435,9 @@ def _inference_rotated(model: nn.Module, image: np.ndarray,
     with torch.no_grad():
         samples = model.test_step(pseudo_collate(data))
     for s, a in zip(samples, angles):
-        c, scale, size = (np.asarray(s.metainfo[k], np.float64) for k in
-                          ('input_center', 'input_scale', 'input_size'))
-        kpts = s.pred_instances.keypoints  # (1, K, 2), mapped unturned
-        crop = (kpts - c + 0.5 * scale) / scale * size
-        s.pred_instances.keypoints = warp_points(
-            crop, invert_warps(sample_warp(s, a)[None]))
+        s.pred_instances.keypoints = unturn_keypoints(
+            s.pred_instances.keypoints, s.metainfo, -float(a))
     return samples
-
-
-def sample_warp(sample, angle: float = 0.) -> np.ndarray:
-    """The (2, 3) image -> crop warp the test pipeline made for a sample
-    (``TopdownAffine``: its centre and scale) turned by ``angle``."""
-    from mmpose.structures.bbox import get_warp_matrix
-    return get_warp_matrix(
-        *(np.asarray(sample.metainfo[k], np.float32)
-          for k in ('input_center', 'input_scale')),
-        -float(angle), output_size=sample.metainfo['input_size'])
 
 
 def get_reference_used(model: nn.Module, sample) -> Optional[dict]:

@@ -11,8 +11,9 @@ Note:
     - K: landmarks
     - C: heatmap channels
 """
+import itertools
 import math
-from typing import Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -55,6 +56,38 @@ def pipeline_box_padding(cfg) -> float:
                                 'mmpose.GetBBoxCenterScale'):
             return float(step.get('padding', 1.0))
     return BOX_PADDING
+
+
+def tta_views(cfg) -> List[Tuple[float, float]]:
+    """The views of a model config's ``tta_pipeline`` as (scale factor,
+    rotation in degrees) pairs, in its order: every combination of its
+    ``TestTimeAug`` lists of ``FixedBBoxTransform`` (scales multiply, the
+    last one sets the rotation, as the transforms do), so that
+    :class:`~rht_mmpose.apis.FaceLandmarker` averages the views that
+    ``tools/test.py --tta`` does."""
+    pipeline = cfg.get('tta_pipeline', None) if cfg else None
+    if not pipeline:
+        raise FaceInputError('the model config has no tta_pipeline (see '
+                             'configs/rht_mnv2_300w.py)')
+    choices = []
+    for step in pipeline:
+        if step.get('type') != 'TestTimeAug':
+            continue
+        for options in step['transforms']:
+            kinds = {o.get('type') for o in options}
+            if kinds == {'FixedBBoxTransform'}:
+                choices.append([(float(o.get('scale_factor', 1.)),
+                                 float(o.get('rotation', 0.)))
+                                for o in options])
+            elif len(options) > 1:
+                raise FaceInputError(
+                    f'tta_pipeline alternates {sorted(kinds)}: only '
+                    'FixedBBoxTransform views can be averaged here')
+    if not choices:
+        raise FaceInputError('the tta_pipeline has no FixedBBoxTransform '
+                             'views')
+    return [(float(np.prod([s for s, _ in combo])), combo[-1][1])
+            for combo in itertools.product(*choices)]
 
 
 def check_boxes(boxes, name: str = 'boxes') -> np.ndarray:
@@ -119,6 +152,33 @@ def warp_points(points: np.ndarray, warps: np.ndarray) -> np.ndarray:
     points = np.asarray(points, np.float64)
     return (np.einsum('nij,nkj->nki', warps[:, :, :2], points)
             + warps[:, None, :, 2]).astype(np.float32)
+
+
+def pipeline_warp(metainfo: dict, rotation: float = 0.) -> np.ndarray:
+    """The (2, 3) image -> crop warp that ``TopdownAffine`` made for a
+    sample (``metainfo``: its ``input_center``, ``input_scale``,
+    ``input_size``), the crop turned by ``rotation`` degrees (the
+    sample's ``bbox_rotation``)."""
+    from mmpose.structures.bbox import get_warp_matrix
+    return get_warp_matrix(
+        *(np.asarray(metainfo[k], np.float32)
+          for k in ('input_center', 'input_scale')),
+        float(rotation), output_size=metainfo['input_size'])
+
+
+def unturn_keypoints(keypoints: np.ndarray, metainfo: dict,
+                     rotation: float) -> np.ndarray:
+    """Keypoints (N, K, 2) of a crop turned by ``rotation`` degrees, which
+    the model mapped back to the image with the crop's centre and scale
+    only (MMPose's top-down decoding ignores ``bbox_rotation``) -> where
+    they are in the image (N, K, 2), through the inverse of the crop's
+    own warp."""
+    c, scale, size = (np.asarray(metainfo[k], np.float64) for k in
+                      ('input_center', 'input_scale', 'input_size'))
+    crop = (np.asarray(keypoints, np.float64) - c + 0.5 * scale) \
+        / scale * size
+    to_image = invert_warps(pipeline_warp(metainfo, rotation)[None])
+    return warp_points(crop, np.repeat(to_image, len(crop), axis=0))
 
 
 def heatmap_in_image(heatmaps: np.ndarray, warp: np.ndarray,
