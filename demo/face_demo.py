@@ -5,6 +5,7 @@ of MMPose's ``demo/topdown_demo_with_mmdet.py``.
 
     python demo/face_demo.py photo.jpg                  # MTCNN + fast path
     python demo/face_demo.py photo.jpg --accurate       # the model's own
+    python demo/face_demo.py photo.jpg --accurate --tta # + 5 views averaged
     python demo/face_demo.py photos/ --out-dir outputs/photos --save-json
     python demo/face_demo.py clip.mp4 --detect-every 5 --min-cutoff 0.5
     python demo/face_demo.py --camera 0 --max-frames 300
@@ -55,6 +56,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="N more landmark passes per face, each cropped from the last "
         "pass's landmarks (more accurate than the detector's box; each "
         'pass costs one more landmark step)')
+    add('--tta', action='store_true',
+        help="test-time augmentation: the mean over the views of the "
+        "config's tta_pipeline (the bundled model: 5, each costing one "
+        'landmark step), as tools/test.py --tta')
     add('--detector', default='mtcnn', choices=['mtcnn', 'haar'])
     add('--rotate', action='store_true',
         help="turn each face crop upright from MTCNN's eye points")
@@ -190,7 +195,7 @@ def build(args):
         if args.det_config else None,
         min_face_size=args.min_face_size, rotate=args.rotate or None,
         backend=args.backend, num_threads=args.threads,
-        recrop_passes=args.recrop, device=args.device)
+        recrop_passes=args.recrop, tta=args.tta, device=args.device)
     contours = args.show_boundaries or not args.no_contours
     drawer = FaceResultDrawer.for_keypoints(
         model.dataset_meta, contours, radius=args.radius,

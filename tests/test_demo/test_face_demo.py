@@ -284,6 +284,9 @@ def _bad_inputs(tmp_path, data_root):
          [src, '--rotate', '--detector', 'haar', '--out-dir', out],
          "--rotate needs MTCNN's eye points (--detector mtcnn), got "
          '--detector haar'),
+        ('test-time views of a config without any', [src, '--tta',
+                                                     '--out-dir', out],
+         'the model config has no tta_pipeline'),
     ]
 
 
@@ -299,6 +302,14 @@ def test_rotate_flag_reaches_the_landmarker(ckpt, data_root, demo_obj):
     img = cv2.imread(src)
     boxes, angles = turned.detect(img)
     assert len(boxes) == 1 and angles is not None and angles[0] != 0.
+
+
+def test_tta_flag_gives_the_bundled_configs_views(data_root, demo_obj):
+    src = osp.join(data_root, 'demo_images', 'astronaut.png')
+    assert demo_obj[1].views == [(1., 0.)]  # one plain view by default
+    tta, _ = face_demo.build(face_demo.parse_args([src, '--tta']))
+    assert tta.views == [(1., 0.), (0.9, 0.), (1.1, 0.), (1., -10.),
+                         (1., 10.)]
 
 
 def test_bad_inputs_are_one_line_errors(ckpt, data_root, tmp_path, capsys):

@@ -170,6 +170,9 @@ SETTINGS = {
     # more landmark passes, each cropped from the last one's landmarks
     'recrop1': dict(recrop_passes=1),
     'recrop2': dict(recrop_passes=2),
+    # test-time augmentation: the mean over the config's tta_pipeline views
+    'tta': dict(tta=True),
+    'recrop1_tta': dict(recrop_passes=1, tta=True),
     'no_rotation': dict(rotate=False),
     'rotation': dict(rotate=True),
     # the fast path with other reference counts (the default: the model's
