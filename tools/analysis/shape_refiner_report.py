@@ -21,7 +21,7 @@ import numpy as np
 
 from rht_mmpose.evaluation import face_nme, nme_summary
 from rht_mmpose.models.utils import apply_shape_refiner, fit_shape_refiner
-from rht_mmpose.utils.io import PTS_CONVERSION, read_face_points
+from rht_mmpose.utils.io import PTS_CONVERSION, find_image, read_face_points
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -86,8 +86,7 @@ def predict(checkpoint, stems, flip, cache):
     model.test_cfg['flip_test'] = flip
     pred, gt = [], []
     for stem in stems:
-        img = next(stem + e for e in ('.jpg', '.png')
-                   if osp.isfile(stem + e))
+        img = find_image(stem + '.pts')
         gt.append(read_face_points(stem + '.pts', img))
         box = np.concatenate([gt[-1].min(0), gt[-1].max(0)])[None]
         # the raw output, also for a bundle that already has a refiner

@@ -48,7 +48,8 @@ import numpy as np
 from rht_mmpose.evaluation import face_nme, nme_summary
 from rht_mmpose.evaluation.dlib_baseline import (dlib_landmarks,
                                                  load_dlib_predictor)
-from rht_mmpose.utils.io import atomic_write_json, read_face_points
+from rht_mmpose.utils.io import (atomic_write_json, find_image,
+                                 read_face_points)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -70,12 +71,9 @@ def list_faces(root: str, folders, num_faces: int = 0):
         for name in sorted(os.listdir(d)):
             if not name.endswith('.pts'):
                 continue
-            stem = osp.join(d, name[:-4])
-            img = next((stem + e for e in ('.jpg', '.png')
-                        if osp.isfile(stem + e)), None)
-            if img is not None:
-                faces.append((folder, img,
-                              read_face_points(stem + '.pts', img)))
+            pts = osp.join(d, name)
+            img = find_image(pts)
+            faces.append((folder, img, read_face_points(pts, img)))
     if num_faces and num_faces < len(faces):
         idx = np.linspace(0, len(faces) - 1, num_faces).round().astype(int)
         faces = [faces[i] for i in sorted(set(idx))]

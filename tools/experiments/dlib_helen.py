@@ -15,7 +15,8 @@ import cv2
 from rht_mmpose.evaluation import face_nme, nme_summary
 from rht_mmpose.evaluation.dlib_baseline import (dlib_landmarks,
                                                  load_dlib_predictor)
-from rht_mmpose.utils.io import atomic_write_json, read_face_points
+from rht_mmpose.utils.io import (atomic_write_json, find_image,
+                                 read_face_points)
 
 
 def main():
@@ -32,9 +33,7 @@ def main():
     for name in sorted(os.listdir(folder)):
         if not name.endswith('.pts'):
             continue
-        img_path = next(
-            osp.join(folder, name[:-4] + ext) for ext in ('.jpg', '.png')
-            if osp.isfile(osp.join(folder, name[:-4] + ext)))
+        img_path = find_image(osp.join(folder, name))
         gt = read_face_points(osp.join(folder, name), img_path)
         pred = dlib_landmarks(dlib, predictor, cv2.imread(img_path)[..., ::-1],
                               [*gt.min(0), *gt.max(0)])
