@@ -8,6 +8,9 @@
 #   python tools/train.py \
 #       configs/experiments/rht_mnv2_longer_300w2012_cpu.py \
 #       --work-dir work_dirs/mnv2/rht_mnv2_longer
+# Result (validation, 202 faces, refiner refitted; stage 6 in brackets):
+# raw 0.0328 (0.0331), refined 0.03028 (0.03047), 1 reference by
+# descriptor 0.03039 (0.03067). Kept as checkpoints/stage7/ (candidate).
 _base_ = ['./rht_mnv2_zerobased_300w2012_cpu.py']
 
 load_from = 'work_dirs/mnv2/rht_mnv2_zerobased/epoch_12.pth'
