@@ -46,12 +46,13 @@ fast_test_cfg = dict(num_refs=1, ref_mode='descriptor', flip_test=True)
 # The fast path crops with this padding too (pipeline_box_padding); the
 # reference pool keeps the training crops' 1.25; the Haar detector's boxes,
 # which scatter more, are enlarged by its box mapping (HAAR_SIZE_RATIO).
+test_box_padding = 1.125  # the test and tta pipelines crop alike
 test_meta_keys = ('id', 'img_id', 'img_path', 'ori_shape', 'img_shape',
                   'input_size', 'input_center', 'input_scale', 'flip',
                   'flip_direction', 'flip_indices', 'dataset_name', 'subset')
 test_pipeline = [
     dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale', padding=1.125),
+    dict(type='GetBBoxCenterScale', padding=test_box_padding),
     dict(type='TopdownAffine', input_size={{_base_.codec.input_size}}),
     dict(type='PackPoseInputs', meta_keys=test_meta_keys),
 ]
@@ -68,7 +69,7 @@ test_pipeline = [
 tta_model = dict(type='FaceTTAModel')
 tta_pipeline = [
     dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale', padding=1.125),
+    dict(type='GetBBoxCenterScale', padding=test_box_padding),
     dict(
         type='TestTimeAug',
         transforms=[

@@ -231,16 +231,14 @@ class FaceLandmarker:
         view's output)."""
         if self.views == [(1., 0.)]:
             return self.backend(image, boxes, angles, heatmaps)
-        centre = (boxes[:, :2] + boxes[:, 2:4]) / 2
-        half = (boxes[:, 2:4] - boxes[:, :2]) / 2
+        from .face_detection import map_boxes
         tilt = np.zeros(len(boxes)) if angles is None else np.asarray(angles)
         outs = []
         for scale, rotation in self.views:
             # a face's angle turns its crop by -angle (bbox_rotation)
             turn = tilt - rotation
             outs.append(self.backend(
-                image, np.concatenate([centre - scale * half,
-                                       centre + scale * half], axis=1),
+                image, map_boxes(boxes, (0., 0.), (scale, scale)),
                 turn if np.any(turn) else None, heatmaps))
         out = dict(outs[0])
         for key in ('keypoints', 'keypoint_scores'):
