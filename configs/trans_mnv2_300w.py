@@ -1,7 +1,8 @@
 # Trans-MNv2 as shipped beside RHT-MNv2: the same network without the
 # reference branch (the identical-budget baseline, trained with
 # experiments/trans_mnv2_300w2012_cpu.py, trans_mnv2_coord_300w2012_cpu.py,
-# trans_mnv2_coord2_300w2012_cpu.py and trans_mnv2_zerobased_300w2012_cpu.py),
+# trans_mnv2_coord2_300w2012_cpu.py, trans_mnv2_zerobased_300w2012_cpu.py and
+# trans_mnv2_longer_300w2012_cpu.py),
 # with its own shape refiner; the same test set and protocol as
 # rht_mnv2_300w.py.
 #   python tools/test.py configs/trans_mnv2_300w.py checkpoints/trans_mnv2_300w.pth

@@ -6,8 +6,9 @@
 #   python tools/train.py configs/experiments/rht_mnv2_coord2_300w2012_cpu.py \
 #       --work-dir work_dirs/mnv2/rht_mnv2_coord2
 # Result (validation as stage 3): raw 0.0365 -> 0.0363, refined 0.03177
-# -> 0.03180 (Trans: 0.0377 -> 0.0374, 0.03202 -> 0.03184); the shipped
-# pair is this stage's last epoch, the schedule's end for both arms.
+# -> 0.03180 (Trans: 0.0377 -> 0.0374, 0.03202 -> 0.03184); the pair
+# shipped until stage 6 was this stage's last epoch, the schedule's end
+# for both arms.
 _base_ = ['./rht_mnv2_coord_300w2012_cpu.py']
 
 load_from = 'work_dirs/mnv2/rht_mnv2_coord/epoch_15.pth'

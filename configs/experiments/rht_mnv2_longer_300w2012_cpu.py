@@ -1,5 +1,5 @@
 # RHT-MNv2, stage 7: 12 more epochs of stage 6
-# (rht_mnv2_zerobased_300w2012_cpu.py, the shipped weights), restarted at
+# (rht_mnv2_zerobased_300w2012_cpu.py, the shipped weights until stage 7), restarted at
 # 2e-4 (stage 3's rate) with another seed (other augmentation draws and
 # data order), everything else as stage 6. Does more of the same budget
 # still pay once the targets are consistent? Stage 6's training loss was
@@ -10,7 +10,7 @@
 #       --work-dir work_dirs/mnv2/rht_mnv2_longer
 # Result (validation, 202 faces, refiner refitted; stage 6 in brackets):
 # raw 0.0328 (0.0331), refined 0.03028 (0.03047), 1 reference by
-# descriptor 0.03039 (0.03067). Kept as checkpoints/stage7/ (candidate).
+# descriptor 0.03039 (0.03067). Shipped (checkpoints/rht_mnv2_300w.pth).
 _base_ = ['./rht_mnv2_zerobased_300w2012_cpu.py']
 
 load_from = 'work_dirs/mnv2/rht_mnv2_zerobased/epoch_12.pth'

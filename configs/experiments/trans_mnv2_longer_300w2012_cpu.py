@@ -1,5 +1,5 @@
 # Trans-MNv2, stage 7: 12 more epochs of stage 6
-# (trans_mnv2_zerobased_300w2012_cpu.py, the shipped weights), restarted at
+# (trans_mnv2_zerobased_300w2012_cpu.py, the shipped weights until stage 7), restarted at
 # 2e-4 (stage 3's rate) with another seed (other augmentation draws and
 # data order), everything else as stage 6. Does more of the same budget
 # still pay once the targets are consistent? Stage 6's training loss was
@@ -9,8 +9,8 @@
 #       configs/experiments/trans_mnv2_longer_300w2012_cpu.py \
 #       --work-dir work_dirs/mnv2/trans_mnv2_longer
 # Result (validation, 202 faces, refiner refitted; stage 6 in brackets):
-# raw 0.0337 (0.0340), refined 0.03051 (0.03070). Kept as
-# checkpoints/stage7/ (candidate).
+# raw 0.0337 (0.0340), refined 0.03051 (0.03070). Shipped
+# (checkpoints/trans_mnv2_300w.pth).
 _base_ = ['./trans_mnv2_zerobased_300w2012_cpu.py']
 
 load_from = 'work_dirs/mnv2/trans_mnv2_zerobased/epoch_12.pth'
