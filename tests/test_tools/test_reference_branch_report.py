@@ -99,3 +99,57 @@ def test_stm_index_hits_hand_built():
         missing.ref_heatmaps[0, 1] = hm[0, 1].roll(12, dims=0)
         exact, near = report.stm_index_hits(head, missing, hm)
         assert exact == [0.5] and near == [0.5]
+
+
+SHIPPED_TRAINING_CONFIG = osp.join(
+    REPO_ROOT, 'configs', 'experiments', 'rht_mnv2_longer_300w2012_cpu.py')
+
+
+def test_refined_own_pool_is_the_shipped_prediction(tmp_path, data_root,
+                                                     monkeypatch):
+    """--refined: the own_pool condition is the bundled model as it ships
+    (its pool, its selection, its refiner). Independent check: the same
+    validation faces through inference_faces on their landmark boxes."""
+    import cv2
+    import numpy as np
+    from mmengine.config import Config
+    from rht_mmpose.apis import (BUNDLED_CHECKPOINT, inference_faces,
+                                 init_face_model)
+    from rht_mmpose.evaluation import face_nme
+    monkeypatch.setenv('RHT_DATA_ROOT', data_root)
+    out = str(tmp_path / 'refined.json')
+    rows = report.main([
+        SHIPPED_TRAINING_CONFIG, BUNDLED_CHECKPOINT, '--num-faces', '3',
+        '--flip', '--refined', '--out', out
+    ])
+    assert set(rows) == set(report.CONDITIONS) | {report.OWN_POOL}
+    with open(out) as f:
+        reported = json.load(f)['per_face'][report.OWN_POOL]
+
+    self_paired, _ = report.build_datasets(
+        Config.fromfile(SHIPPED_TRAINING_CONFIG))
+    model = init_face_model(checkpoint=BUNDLED_CHECKPOINT)
+    expected = []
+    for i in np.linspace(0, len(self_paired) - 1, 3).astype(int):
+        info = self_paired.get_data_info(int(i))
+        gt = np.asarray(info['keypoints'])[0]
+        box = np.concatenate([gt.min(0), gt.max(0)])[None]
+        pred = inference_faces(model, cv2.imread(info['img_path']),
+                               box)[0].pred_instances.keypoints[0]
+        expected.append(float(face_nme(pred, gt, eyes=[[36], [45]])[0]))
+    np.testing.assert_allclose(reported, expected, rtol=1e-4)
+
+
+def test_refined_needs_a_bundle_with_a_fitted_refiner(tmp_path, data_root,
+                                                      monkeypatch):
+    from mmengine.config import Config
+    monkeypatch.setenv('RHT_DATA_ROOT', data_root)
+    ckpt = save_model(str(tmp_path / 'lite.pth'), zero_fusion=True)
+    with pytest.raises(SystemExit, match=r"embeds no config \(meta\['cfg'\]\)"):
+        report.main([CONFIG, ckpt, '--num-faces', '1', '--refined'])
+    # a bundle whose config declares no refiner
+    bundle = torch.load(ckpt)
+    bundle['meta'] = dict(cfg=Config.fromfile(CONFIG).pretty_text)
+    torch.save(bundle, ckpt)
+    with pytest.raises(SystemExit, match='carries no fitted shape refiner'):
+        report.main([CONFIG, ckpt, '--num-faces', '1', '--refined'])

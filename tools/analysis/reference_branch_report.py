@@ -10,6 +10,16 @@ test faces under five reference conditions.
 - ``branch_zeroed``: the random reference, with F_S and F_E set to zero
   before MSFFM: what the encoder alone gives through the trained fusion
 - ``soft_only`` / ``hard_only``: only F_S (STM) / only F_E (HTM) kept
+- ``own_pool``: the model's own reference pool, chosen by its
+  ``test_cfg`` as ``tools/test.py`` chooses them (only for a checkpoint
+  whose pool holds faces)
+
+``--refined`` builds the model from the checkpoint's own config (a
+bundle's ``meta['cfg']``, which declares its shape refiner) and puts every
+condition's keypoints through the fitted refiner, as the shipped model's
+``predict`` does: how much of each condition's gain survives refinement,
+and so how far a perfect reference (``self_oracle``) could take the
+shipped model. The faces still come from CONFIG.
 
 With STM, the report also says how often STM's index is right: for each
 landmark visible in both faces, whether the reference cell that STM's
@@ -27,6 +37,9 @@ Example::
 
     python tools/analysis/reference_branch_report.py \\
         configs/experiments/rht_res50_300w_subset.py CHECKPOINT --num-faces 40
+    python tools/analysis/reference_branch_report.py \\
+        configs/experiments/rht_mnv2_longer_300w2012_cpu.py \\
+        checkpoints/rht_mnv2_300w.pth --num-faces 0 --flip --refined
 """
 import argparse
 import contextlib
@@ -38,6 +51,7 @@ from rht_mmpose.evaluation import face_nme
 
 CONDITIONS = ('random_train_ref', 'self_oracle', 'branch_zeroed',
               'soft_only', 'hard_only')
+OWN_POOL = 'own_pool'  # added when the model's pool holds faces
 # which transformed features each condition zeroes
 ZEROED = dict(branch_zeroed=('soft', 'hard'), soft_only=('hard', ),
               hard_only=('soft', ))
@@ -52,6 +66,9 @@ def parse_args(argv=None):
     p.add_argument('--batch-size', type=int, default=4)
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--flip', action='store_true', help='flip test on')
+    p.add_argument('--refined', action='store_true',
+                   help="the model from the checkpoint's own config, every "
+                   'condition through its fitted shape refiner')
     p.add_argument('--out', default=None, help='json of the results')
     p.add_argument('--device', default='cpu')
     return p.parse_args(argv)
@@ -96,14 +113,17 @@ def build_datasets(cfg):
 
 
 def evaluate(model, self_paired, train_paired, face_ids, batch_size, seed,
-             flip):
-    """Per-condition lists of per-face NME_io."""
+             flip, refined=False):
+    """Per-condition lists of per-face NME_io (``refined``: after the
+    model's shape refiner)."""
     import torch
     from mmengine.dataset import pseudo_collate
     head = model.head
     model.test_cfg['flip_test'] = flip
     rng = np.random.default_rng(seed)
-    errors = {c: [] for c in CONDITIONS}
+    conditions = CONDITIONS + ((OWN_POOL, ) if len(model.reference_pool)
+                               else ())
+    errors = {c: [] for c in conditions}
     hits = dict(exact=[], within_one_cell=[])
     eyes = eye_corner_indices(self_paired.metainfo)
     for start in range(0, len(face_ids), batch_size):
@@ -136,13 +156,18 @@ def evaluate(model, self_paired, train_paired, face_ids, batch_size, seed,
                                              self_refs.ref_heatmaps)
                 hits['exact'] += exact
                 hits['within_one_cell'] += near
-            for cond in CONDITIONS:
-                use = self_refs if cond == 'self_oracle' else random_refs
+            for cond in conditions:
+                if cond == OWN_POOL:  # samples carry no reference here
+                    use = model.get_references(inputs, samples)
+                else:
+                    use = self_refs if cond == 'self_oracle' else random_refs
                 with zeroed_features(head.neck, ZEROED.get(cond, ())):
                     preds = head.predict(
                         feats, samples, test_cfg=model.test_cfg, refs=use)
                 out = model.add_pred_to_datasample(
                     preds, None, [d.clone() for d in samples])
+                if refined:
+                    model.refine_shapes(out)
                 for d in out:
                     errors[cond].append(float(face_nme(
                         d.pred_instances.keypoints[0],
@@ -193,6 +218,14 @@ def stm_index_hits(head, refs, target_heatmaps):
     return tuple(per_face)
 
 
+def embedded_config(checkpoint):
+    """The config text a bundle embeds (``meta['cfg']``), or None."""
+    from mmengine.runner.checkpoint import _load_checkpoint
+    meta = _load_checkpoint(checkpoint, map_location='cpu').get('meta')
+    text = (meta or {}).get('cfg')
+    return text if isinstance(text, str) and text.strip() else None
+
+
 def eye_corner_indices(metainfo):
     """Outer eye corners of the keypoint scheme (NME_io's normaliser)."""
     from rht_mmpose.codecs.face_schemes import face_scheme_from_metainfo
@@ -213,16 +246,26 @@ def main(argv=None):
     cfg.load_from = None  # the weights are args.checkpoint
     check_config_paths(cfg)
     self_paired, train_paired = build_datasets(cfg)
-    model = init_face_model(args.config, args.checkpoint,
-                            device=args.device).eval()
+    if args.refined and not embedded_config(args.checkpoint):
+        raise SystemExit(f'--refined: {args.checkpoint} embeds no config '
+                         "(meta['cfg']) to declare its shape refiner; "
+                         'bundle it with tools/deployment/make_bundle.py')
+    model = init_face_model(None if args.refined else args.config,
+                            args.checkpoint, device=args.device).eval()
     if not getattr(model.head, 'with_reference', False):
         raise SystemExit(f'{args.checkpoint}: the model has no reference '
                          'branch (a Trans-R / Trans-H baseline?)')
+    refiner = getattr(model, 'shape_refiner', None)
+    if args.refined and (refiner is None or not refiner.fitted):
+        raise SystemExit(f'--refined: {args.checkpoint} carries no fitted '
+                         'shape refiner (make_bundle.py --shape-refiner '
+                         'adds one)')
     n = len(self_paired)
     count = n if args.num_faces <= 0 else min(args.num_faces, n)
     face_ids = np.linspace(0, n - 1, count).astype(int)
     errors, hits = evaluate(model, self_paired, train_paired, face_ids,
-                            args.batch_size, args.seed, args.flip)
+                            args.batch_size, args.seed, args.flip,
+                            args.refined)
     rows = {c: dict(nme_io=float(np.mean(e)), faces=len(e))
             for c, e in errors.items()}
     print('| reference condition | NME_io (%) | vs random_train_ref |')
@@ -249,7 +292,8 @@ def main(argv=None):
         atomic_write_text(
             json.dumps(
                 dict(config=args.config, checkpoint=args.checkpoint,
-                     flip=args.flip, seed=args.seed, per_face=errors,
+                     flip=args.flip, refined=args.refined, seed=args.seed,
+                     per_face=errors,
                      summary=rows, stm_index_hits=stm_hits),
                 indent=1), args.out)
         print(f'saved {args.out}')
