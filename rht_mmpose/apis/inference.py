@@ -39,15 +39,17 @@ ImageType = Union[str, os.PathLike, np.ndarray]
 
 
 # ---------------------------------------------------------------- loading
-def _read_config(config, checkpoint_meta: Optional[dict]) -> Config:
+def _read_config(config, checkpoint_meta: Optional[dict]):
+    """(config, the name errors give it)."""
     if isinstance(config, Config):
-        return copy.deepcopy(config)
+        return copy.deepcopy(config), '<Config>'
     if config is None:
         text = (checkpoint_meta or {}).get('cfg')
         if isinstance(text, str) and text.strip():
-            return Config.fromstring(text, '.py')
+            return (Config.fromstring(text, '.py'),
+                    'embedded in the checkpoint')
         if osp.isfile(BUNDLED_CONFIG):
-            return Config.fromfile(BUNDLED_CONFIG)
+            return Config.fromfile(BUNDLED_CONFIG), BUNDLED_CONFIG
         raise FaceInputError(
             'the checkpoint carries no config and no config was given: pass '
             'the config it was trained with (--config)')
@@ -55,7 +57,7 @@ def _read_config(config, checkpoint_meta: Optional[dict]) -> Config:
     if not osp.isfile(path):
         raise FileNotFoundError(f'config {path!r} does not exist')
     try:
-        return Config.fromfile(path)
+        return Config.fromfile(path), config
     except Exception as e:  # syntax errors, bad _base_ paths
         raise FaceInputError(f'could not read config {path!r}: {e}') from e
 
@@ -214,9 +216,7 @@ def init_face_model(config: Union[str, Config, None] = None,
             f'meta, the format before they were parts of the model: convert '
             f'it with python tools/deployment/make_bundle.py --upgrade '
             f'{os.fspath(checkpoint)} --out NEW.pth')
-    cfg = _read_config(config, (ckpt or {}).get('meta', None))
-    cfg_name = config if isinstance(config, (str, os.PathLike)) else (
-        'embedded in the checkpoint' if config is None else '<Config>')
+    cfg, cfg_name = _read_config(config, (ckpt or {}).get('meta', None))
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     if 'model' not in cfg:

@@ -36,6 +36,17 @@ def test_config_embedded_in_checkpoint_is_used(small_checkpoint):
     assert not model.training
 
 
+def test_checkpoint_without_config_names_the_bundled_config(tmp_path):
+    # no config given and none embedded: the bundled model's config is
+    # read, and an error must name that file, not the checkpoint
+    ckpt = save_small_checkpoint(str(tmp_path / 'bare.pth'), embed_cfg=False)
+    with pytest.raises(FaceInputError) as info:
+        init_face_model(None, ckpt)
+    msg = str(info.value)
+    assert inference_mod.BUNDLED_CONFIG in msg, msg
+    assert 'embedded in the checkpoint' not in msg, msg
+
+
 @pytest.mark.parametrize('with_meta', [True, False])
 def test_keypoint_mismatch_names_both_counts(tmp_path, with_meta):
     ckpt = save_small_checkpoint(
